@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // Entry point of the published package and the container image: the compiled CLI.
-import '../lib/cli/main.js';
+import '../lib/cli/bin.js';
