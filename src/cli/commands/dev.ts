@@ -1,0 +1,191 @@
+// `multinic dev up|status|down`: a local control plane (etcd, kube-apiserver, controllers,
+// scheduler, kwok with fake Nodes) plus MariaDB, as background processes recorded by pid in
+// <dir>/state.json. `up` prints `export KUBECONFIG=<path>` as its last line.
+import { existsSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startControlPlane } from '../../dev/control-plane.js';
+import { ControlPlaneError } from '../../dev/errors.js';
+import { componentStatuses, readState, stopComponents } from '../../dev/state.js';
+import { createLogger } from '../../observability/logger.js';
+
+const USAGE = `usage: multinic dev <up|status|down> [options]
+
+  up      start the control plane in the background (no-op when it is already running)
+            --nodes N       fake kwok Nodes (default 3)
+            --timeout S     seconds kube-apiserver may take to become ready (default 120)
+            --openstack-sim also run the OpenStack simulator with one VM per node (nodes are then
+                            node-0001.. with the VMs' server ids as systemUUIDs; OS_* in the env file)
+  status  show each component's pid and health (exit 1 when one is not healthy, 3 when not running)
+  down    stop exactly the recorded processes and delete the directory
+
+common:   --dir D         state directory (default $MULTINIC_DEV_DIR or ~/.cache/multinic/dev)`;
+
+interface DevArgs {
+  command: string | undefined;
+  dir: string;
+  nodes: number;
+  timeoutS: number;
+  openstackSim: boolean;
+}
+
+function parse(args: string[], env: NodeJS.ProcessEnv): DevArgs | string {
+  const out: DevArgs = {
+    command: undefined,
+    dir: env['MULTINIC_DEV_DIR'] ?? join(env['HOME'] ?? homedir(), '.cache', 'multinic', 'dev'),
+    nodes: 3,
+    timeoutS: 120,
+    openstackSim: false,
+  };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=')
+        ? (arg.split(/=(.*)/s) as [string, string])
+        : [arg, undefined];
+    const value = (): string | undefined => inline ?? args[++i];
+    const number = (name: string, min: number, max: number): number | string => {
+      const text = value();
+      const parsed = Number(text);
+      return Number.isInteger(parsed) && parsed >= min && parsed <= max
+        ? parsed
+        : `${name} must be an integer ${min}..${max}, got '${text ?? ''}'`;
+    };
+    if (flag === '--dir') {
+      const dir = value();
+      if (dir === undefined || dir === '') return '--dir needs a value';
+      out.dir = dir;
+    } else if (flag === '--nodes') {
+      const n = number('--nodes', 0, 1000);
+      if (typeof n === 'string') return n;
+      out.nodes = n;
+    } else if (flag === '--timeout') {
+      const n = number('--timeout', 1, 3600);
+      if (typeof n === 'string') return n;
+      out.timeoutS = n;
+    } else if (flag === '--openstack-sim' && inline === undefined) {
+      out.openstackSim = true;
+    } else if (flag === '-h' || flag === '--help') {
+      out.command = 'help';
+    } else if (!flag.startsWith('-') && out.command === undefined) {
+      out.command = flag;
+    } else {
+      return `unknown argument '${arg}'`;
+    }
+  }
+  out.dir = resolve(out.dir);
+  return out;
+}
+
+async function up(args: DevArgs): Promise<number> {
+  const existing = readState(args.dir);
+  if (existing !== undefined) {
+    const statuses = await componentStatuses(existing);
+    if (statuses.every((s) => s.alive)) {
+      console.log(`dev: already running (${args.dir}); \`multinic dev down\` stops it`);
+      console.log(`export KUBECONFIG=${existing.kubeconfigPath}`);
+      return 0;
+    }
+    console.log('dev: a previous control plane is partly gone; stopping what is left of it');
+    await stopComponents(existing.components);
+    rmSync(args.dir, { recursive: true, force: true });
+  }
+  const started = Date.now();
+  const logger = createLogger({ level: process.env['MULTINIC_LOG_LEVEL'] === 'debug' ? 'debug' : 'warn' });
+  try {
+    const controlPlane = await startControlPlane({
+      dataDir: args.dir,
+      removeDataDirOnStop: true,
+      detached: true,
+      nodes: args.nodes,
+      timeouts: { apiServerMs: args.timeoutS * 1000 },
+      ...(args.openstackSim ? { openstackSim: {} } : {}),
+      logger,
+    });
+    for (const component of controlPlane.state.components) {
+      console.log(
+        `dev: ${component.name.padEnd(24)} pid ${String(component.pid).padEnd(8)} log ${component.logPath}`,
+      );
+    }
+    for (const node of controlPlane.nodes)
+      console.log(`dev: node ${node.name} systemUUID ${node.systemUUID}`);
+    console.log(
+      `dev: api server ${controlPlane.apiServerUrl}; MariaDB ${controlPlane.mariadbUrl ?? '(none)'}`,
+    );
+    if (controlPlane.openstackSimUrl !== undefined) {
+      const url = controlPlane.openstackSimUrl;
+      console.log(
+        `dev: OpenStack simulator ${url} (Keystone ${url}/identity, admin/secret, project sim-project)`,
+      );
+    }
+    console.log(
+      `dev: up in ${((Date.now() - started) / 1000).toFixed(1)}s; env file ${controlPlane.envFilePath}`,
+    );
+    console.log(`export KUBECONFIG=${controlPlane.kubeconfigPath}`);
+    return 0;
+  } catch (error) {
+    console.error(`dev up: ${error instanceof Error ? error.message : String(error)}`);
+    if (error instanceof ControlPlaneError && existsSync(join(args.dir, 'logs'))) {
+      console.error(`dev up: logs kept in ${join(args.dir, 'logs')}`);
+    }
+    return 1;
+  }
+}
+
+async function status(args: DevArgs): Promise<number> {
+  const state = readState(args.dir);
+  if (state === undefined) {
+    console.log(`dev: not running (no state in ${args.dir})`);
+    return 3;
+  }
+  const statuses = await componentStatuses(state);
+  for (const s of statuses) {
+    const health = !s.alive ? 'NOT RUNNING' : s.healthy ? 'healthy' : 'UNHEALTHY';
+    console.log(
+      `${s.name.padEnd(24)} pid ${String(s.pid).padEnd(8)} ${health.padEnd(12)} ${s.healthy ? '' : s.detail}`,
+    );
+  }
+  console.log(
+    `api server ${state.apiServerUrl}; nodes ${state.nodes.map((n) => n.name).join(', ') || '(none)'}`,
+  );
+  console.log(`export KUBECONFIG=${state.kubeconfigPath}`);
+  return statuses.every((s) => s.alive && s.healthy) ? 0 : 1;
+}
+
+async function down(args: DevArgs): Promise<number> {
+  const state = readState(args.dir);
+  if (state === undefined) {
+    console.log(`dev: nothing to stop (no state in ${args.dir})`);
+    return 0;
+  }
+  await stopComponents(state.components);
+  rmSync(args.dir, { recursive: true, force: true });
+  console.log(
+    `dev: stopped ${state.components.map((c) => `${c.name} (${c.pid})`).join(', ')}; removed ${args.dir}`,
+  );
+  return 0;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parse(argv, process.env);
+  if (typeof args === 'string') {
+    console.error(`dev: ${args}\n\n${USAGE}`);
+    return 2;
+  }
+  switch (args.command) {
+    case 'up':
+      return up(args);
+    case 'status':
+      return status(args);
+    case 'down':
+      return down(args);
+    case 'help':
+      console.log(USAGE);
+      return 0;
+    default:
+      console.error(
+        args.command === undefined ? USAGE : `dev: unknown sub-command '${args.command}'\n\n${USAGE}`,
+      );
+      return 2;
+  }
+}

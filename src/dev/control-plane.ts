@@ -1,0 +1,529 @@
+// A real local Kubernetes control plane for development and tests, envtest-style but with the
+// controllers and kwok: etcd, kube-apiserver (RBAC+Node authz, ServiceAccount tokens),
+// kube-controller-manager, kube-scheduler and kwok with N fake Nodes, on 127.0.0.1 with random
+// free ports and certificates generated in-process. Used by `multinic dev up` and the vitest
+// global setup. Every start-up failure is a ControlPlaneError: one line of cause, then the
+// failing component's log tail.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { silentLogger, type Logger } from '../observability/logger.js';
+import { generateFixture } from '../openstack/simulator/fixture.js';
+import { COMPONENT_BINARIES, REPO_ROOT, resolveBinDir } from './binaries.js';
+import { ControlPlaneError, tailFile } from './errors.js';
+import { createIdentities, type Identities } from './identities.js';
+import { makeKubeConfig, renderKubeconfig } from './kubeconfig.js';
+import { ensureMariaDb, type MariaDbStatus } from './mariadb.js';
+import {
+  createFakeNodes,
+  defaultNodeSpecs,
+  waitForNodesReady,
+  type FakeNode,
+  type FakeNodeSpec,
+} from './nodes.js';
+import {
+  createCertificateAuthority,
+  createServiceAccountKeys,
+  issueCertificate,
+  issueClientCertificate,
+  type KeyPairPem,
+} from './pki.js';
+import { freePorts } from './ports.js';
+import {
+  assertExecutable,
+  spawnComponent,
+  waitHealthy,
+  type RunningComponent,
+  type TlsMaterial,
+} from './processes.js';
+import { stopComponents, writeState, type DevState } from './state.js';
+
+export interface ControlPlaneTimeouts {
+  /** @default 30000 */
+  etcdMs?: number;
+  /** Until /readyz answers 200. @default 120000 */
+  apiServerMs?: number;
+  /** kube-controller-manager, kube-scheduler and kwok healthy. @default 60000 */
+  componentsMs?: number;
+  /** Every fake Node Ready. @default 60000 */
+  nodesMs?: number;
+}
+
+export interface ControlPlaneOptions {
+  /** @default - resolveBinDir(): $MULTINIC_CONTROL_PLANE_BIN or the build cache */
+  binDir?: string;
+  /** Where certificates, kubeconfigs, logs, etcd data and state.json go. @default - a new temp dir */
+  dataDir?: string;
+  /** Remove `dataDir` in stop(). @default - true when the directory was created here */
+  removeDataDirOnStop?: boolean;
+  /** A count (kwok-node-0..) or explicit specs. @default 3 */
+  nodes?: number | readonly FakeNodeSpec[];
+  /** `false` skips MariaDB; otherwise it is checked (and started when down). @default {} */
+  mariadb?: false | { url?: string; start?: boolean };
+  /** The control plane outlives this process (`dev up`): orphan reaping leaves it alone. @default false */
+  detached?: boolean;
+  timeouts?: ControlPlaneTimeouts;
+  /**
+   * Also run the OpenStack simulator (`multinic openstack-sim --generate <nodes>x<portsPerVm>`) as a
+   * component; the fake Nodes are then named after its VMs (node-0001, ...) and carry their Nova
+   * server ids as systemUUIDs, and the env file gets OS_AUTH_URL/OS_USERNAME/OS_PASSWORD/OS_PROJECT_NAME.
+   * Only with a node count. @default - not started
+   */
+  openstackSim?: { portsPerVm?: number };
+  /** Fixed ports instead of random free ones (e.g. a stable API server port for a playground). @default {} */
+  ports?: Partial<
+    Record<
+      'etcd' | 'etcdPeer' | 'apiServer' | 'controllerManager' | 'scheduler' | 'kwok' | 'openstackSim',
+      number
+    >
+  >;
+  /** Extra kube-apiserver flags (`--name=value`), appended last. @default [] */
+  apiServerArgs?: readonly string[];
+  logger?: Logger;
+  /** Environment for the components (proxy variables are removed). @default process.env */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface ControlPlane {
+  dataDir: string;
+  binDir: string;
+  /** https://127.0.0.1:<port> */
+  apiServerUrl: string;
+  /** Admin (system:masters) kubeconfig file. */
+  kubeconfigPath: string;
+  adminKubeConfig: KubeConfig;
+  /** CA of the API server's serving certificate. */
+  caCertPem: string;
+  caCertPath: string;
+  /** The CA that signs client certificates (its key lets tests mint users). */
+  clientCaCertPath: string;
+  clientCaKeyPath: string;
+  /** KEY=value lines (`export` form) for shells: KUBECONFIG, MULTINIC_MARIADB_URL, ... */
+  envFilePath: string;
+  mariadbUrl: string | undefined;
+  /** http://127.0.0.1:<port> when `openstackSim` was given (Keystone at <url>/identity). */
+  openstackSimUrl: string | undefined;
+  nodes: FakeNode[];
+  users: Identities;
+  /** The pids and logs of the components, in start order. */
+  state: DevState;
+  /** Adds or replaces a variable in the env file (e.g. the OpenStack simulator URL). */
+  setEnv(name: string, value: string): void;
+  /** Stops every component (SIGTERM, then SIGKILL) and removes the data dir when configured. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const KWOK_CONFIGURATION =
+  'apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions: {}\n';
+
+const PROXY_VARIABLES = ['http_proxy', 'https_proxy', 'all_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY'];
+
+function componentEnv(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env = { ...base };
+  for (const name of PROXY_VARIABLES) delete env[name];
+  // The API server calls webhooks on 127.0.0.1 directly, never through a proxy.
+  env['NO_PROXY'] = env['no_proxy'] = '127.0.0.1,localhost';
+  return env;
+}
+
+function writeSecret(path: string, content: string): string {
+  writeFileSync(path, content, { mode: 0o600 });
+  return path;
+}
+
+function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/** Rewrites `path` with `name` set, keeping the other `export NAME=...` lines. */
+export function setEnvFileVariable(path: string, name: string, value: string): void {
+  if (!/^[A-Z_][A-Z0-9_]*$/.test(name))
+    throw new Error(`env variable name must be [A-Z_][A-Z0-9_]*, got '${name}'`);
+  let lines: string[] = [];
+  try {
+    lines = readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '');
+  } catch {
+    // a new file
+  }
+  lines = lines.filter((line) => !line.startsWith(`export ${name}=`));
+  lines.push(`export ${name}=${shellQuote(value)}`);
+  writeFileSync(path, lines.join('\n') + '\n', { mode: 0o600 });
+}
+
+interface Pki {
+  ca: KeyPairPem;
+  clientCa: Awaited<ReturnType<typeof createCertificateAuthority>>;
+  serving: KeyPairPem;
+  admin: KeyPairPem;
+  controllerManager: KeyPairPem;
+  scheduler: KeyPairPem;
+  serviceAccount: { publicKeyPem: string; privateKeyPem: string };
+}
+
+async function createPki(): Promise<Pki> {
+  const [ca, clientCa, serviceAccount] = await Promise.all([
+    createCertificateAuthority('multinic-dev-ca'),
+    createCertificateAuthority('multinic-dev-client-ca'),
+    createServiceAccountKeys(),
+  ]);
+  const [serving, admin, controllerManager, scheduler] = await Promise.all([
+    issueCertificate(ca, {
+      commonName: 'kube-apiserver',
+      dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'],
+      ipAddresses: ['127.0.0.1', '10.96.0.1'],
+      usage: 'server',
+    }),
+    issueClientCertificate(clientCa, 'multinic-dev-admin', ['system:masters']),
+    issueClientCertificate(clientCa, 'system:kube-controller-manager'),
+    issueClientCertificate(clientCa, 'system:kube-scheduler'),
+  ]);
+  return { ca, clientCa, serving, admin, controllerManager, scheduler, serviceAccount };
+}
+
+/** The simulator's generated VMs as fake Nodes: node-0001.. with the VM's Nova server id as systemUUID. */
+function simulatorNodeSpecs(count: number): FakeNodeSpec[] {
+  const servers = (generateFixture({ vms: count, portsPerVm: 1 }).servers ?? []) as {
+    id: string;
+    metadata?: Record<string, string>;
+  }[];
+  return servers.map((server) => ({
+    name: server.metadata?.['k8s-node-name'] ?? server.id,
+    systemUUID: server.id,
+  }));
+}
+
+/** Starts the control plane; on any failure everything already started is stopped again. */
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const logger = options.logger ?? silentLogger;
+  const binDir = resolve(options.binDir ?? resolveBinDir());
+  const bin = (name: (typeof COMPONENT_BINARIES)[number]): string => join(binDir, name);
+  for (const name of COMPONENT_BINARIES) assertExecutable(bin(name));
+
+  const createdDir = options.dataDir === undefined;
+  const dataDir = resolve(options.dataDir ?? mkdtempSync(join(tmpdir(), 'multinic-cp-')));
+  const removeDataDir = options.removeDataDirOnStop ?? createdDir;
+  for (const sub of ['pki', 'logs', 'etcd']) mkdirSync(join(dataDir, sub), { recursive: true, mode: 0o700 });
+  const timeouts = {
+    etcdMs: options.timeouts?.etcdMs ?? 30_000,
+    apiServerMs: options.timeouts?.apiServerMs ?? 120_000,
+    componentsMs: options.timeouts?.componentsMs ?? 60_000,
+    nodesMs: options.timeouts?.nodesMs ?? 60_000,
+  };
+  if (options.openstackSim !== undefined && typeof options.nodes === 'object') {
+    throw new Error("'openstackSim' names the nodes after the simulator's VMs: give 'nodes' as a count");
+  }
+  const nodeCount = typeof options.nodes === 'number' ? options.nodes : 3;
+  const nodeSpecs =
+    typeof options.nodes === 'object'
+      ? [...options.nodes]
+      : options.openstackSim !== undefined
+        ? simulatorNodeSpecs(nodeCount)
+        : defaultNodeSpecs(nodeCount);
+  const env = componentEnv(options.env ?? process.env);
+  const started = Date.now();
+  const phase = (name: string): void =>
+    logger.info('control plane phase done', { phase: name, ms: Date.now() - started });
+
+  // MariaDB is independent of the rest: check it while the control plane starts.
+  const mariadb: Promise<MariaDbStatus | undefined> =
+    options.mariadb === false ? Promise.resolve(undefined) : ensureMariaDb(options.mariadb ?? {});
+  mariadb.catch(() => undefined);
+
+  const pki = await createPki();
+  const file = (relative: string, content: string): string => writeSecret(join(dataDir, relative), content);
+  const caCertPath = file('pki/ca.crt', pki.ca.certPem);
+  file('pki/ca.key', pki.ca.keyPem);
+  const clientCaCertPath = file('pki/client-ca.crt', pki.clientCa.certPem);
+  const clientCaKeyPath = file('pki/client-ca.key', pki.clientCa.keyPem);
+  const servingCert = file('pki/serving.crt', pki.serving.certPem);
+  const servingKey = file('pki/serving.key', pki.serving.keyPem);
+  const adminCertPath = file('pki/admin.crt', pki.admin.certPem);
+  const adminKeyPath = file('pki/admin.key', pki.admin.keyPem);
+  const saPub = file('pki/sa.pub', pki.serviceAccount.publicKeyPem);
+  const saKey = file('pki/sa.key', pki.serviceAccount.privateKeyPem);
+  phase('pki');
+
+  const random = await freePorts(7);
+  const port = (index: number, fixed: number | undefined): number => fixed ?? random[index] ?? 0;
+  const fixed = options.ports ?? {};
+  const etcdPort = port(0, fixed.etcd);
+  const etcdPeerPort = port(1, fixed.etcdPeer);
+  const apiPort = port(2, fixed.apiServer);
+  const kcmPort = port(3, fixed.controllerManager);
+  const schedulerPort = port(4, fixed.scheduler);
+  const kwokPort = port(5, fixed.kwok);
+  const simPort = port(6, fixed.openstackSim);
+  const apiServerUrl = `https://127.0.0.1:${apiPort}`;
+  const cluster = { server: apiServerUrl, caCertPem: pki.ca.certPem };
+  const kubeconfigPath = file(
+    'kubeconfig',
+    renderKubeconfig(cluster, 'multinic-dev-admin', { certificate: pki.admin }),
+  );
+  const kcmKubeconfig = file(
+    'pki/kube-controller-manager.kubeconfig',
+    renderKubeconfig(cluster, 'kcm', { certificate: pki.controllerManager }),
+  );
+  const schedulerKubeconfig = file(
+    'pki/kube-scheduler.kubeconfig',
+    renderKubeconfig(cluster, 'scheduler', { certificate: pki.scheduler }),
+  );
+  // An explicit (empty) kwok configuration: kwok v0.7 then uses its built-in node and pod stages
+  // (Ready nodes, Running pods, Job pods Succeeded) and never reads the user's ~/.kwok/kwok.yaml.
+  const kwokConfig = file('kwok.yaml', KWOK_CONFIGURATION);
+  const envFilePath = join(dataDir, 'dev.env');
+  setEnvFileVariable(envFilePath, 'KUBECONFIG', kubeconfigPath);
+
+  const state: DevState = {
+    version: 1,
+    dataDir,
+    ownerPid: process.pid,
+    detached: options.detached ?? false,
+    createdAt: new Date().toISOString(),
+    apiServerUrl,
+    kubeconfigPath,
+    envFilePath,
+    caCertPath,
+    adminCertPath,
+    adminKeyPath,
+    clientCaCertPath,
+    clientCaKeyPath,
+    nodes: [],
+    components: [],
+  };
+  const running: RunningComponent[] = [];
+  const start = (name: string, binary: string, args: string[], healthUrl: string): RunningComponent => {
+    const component = spawnComponent({
+      name,
+      binary,
+      args,
+      healthUrl,
+      env,
+      cwd: dataDir,
+      logPath: join(dataDir, 'logs', `${name}.log`),
+    });
+    running.push(component);
+    state.components.push({
+      name: component.name,
+      pid: component.pid,
+      startTime: component.startTime,
+      binary: component.binary,
+      logPath: component.logPath,
+      healthUrl: component.healthUrl,
+    });
+    writeState(state);
+    logger.info('component started', { component: name, pid: component.pid });
+    return component;
+  };
+  const tls: TlsMaterial = { caPem: pki.ca.certPem, certPem: pki.admin.certPem, keyPem: pki.admin.keyPem };
+  writeState(state);
+
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await stopComponents(state.components);
+    if (removeDataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+  // After a failed start the logs stay for inspection; only the bulky etcd data goes.
+  const stopAfterFailure = async (): Promise<void> => {
+    stopped = true;
+    await stopComponents(state.components);
+    rmSync(join(dataDir, 'etcd'), { recursive: true, force: true });
+  };
+
+  try {
+    const etcd = start(
+      'etcd',
+      bin('etcd'),
+      [
+        '--name=multinic-dev',
+        `--data-dir=${join(dataDir, 'etcd')}`,
+        `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
+        `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
+        `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+        `--initial-cluster=multinic-dev=http://127.0.0.1:${etcdPeerPort}`,
+        '--unsafe-no-fsync=true',
+        '--log-level=warn',
+      ],
+      `http://127.0.0.1:${etcdPort}/health`,
+    );
+    await waitHealthy(etcd, { timeoutMs: timeouts.etcdMs });
+    phase('etcd');
+
+    const apiServer = start(
+      'kube-apiserver',
+      bin('kube-apiserver'),
+      [
+        `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+        '--bind-address=127.0.0.1',
+        '--advertise-address=127.0.0.1',
+        `--secure-port=${apiPort}`,
+        `--cert-dir=${join(dataDir, 'pki')}`,
+        `--tls-cert-file=${servingCert}`,
+        `--tls-private-key-file=${servingKey}`,
+        `--client-ca-file=${clientCaCertPath}`,
+        '--authorization-mode=Node,RBAC',
+        '--service-cluster-ip-range=10.96.0.0/16',
+        '--allow-privileged=true',
+        `--service-account-issuer=${apiServerUrl}`,
+        `--service-account-key-file=${saPub}`,
+        `--service-account-signing-key-file=${saKey}`,
+        '--endpoint-reconciler-type=none',
+        '--enable-priority-and-fairness=false',
+        '--profiling=false',
+        '--v=1',
+        ...(options.apiServerArgs ?? []),
+      ],
+      `${apiServerUrl}/readyz`,
+    );
+    await waitHealthy(apiServer, { timeoutMs: timeouts.apiServerMs, tls });
+    phase('kube-apiserver');
+
+    const servingArgs = [
+      '--bind-address=127.0.0.1',
+      `--tls-cert-file=${servingCert}`,
+      `--tls-private-key-file=${servingKey}`,
+    ];
+    const kcm = start(
+      'kube-controller-manager',
+      bin('kube-controller-manager'),
+      [
+        `--kubeconfig=${kcmKubeconfig}`,
+        `--authentication-kubeconfig=${kcmKubeconfig}`,
+        `--authorization-kubeconfig=${kcmKubeconfig}`,
+        ...servingArgs,
+        `--secure-port=${kcmPort}`,
+        '--leader-elect=false',
+        '--use-service-account-credentials=true',
+        `--service-account-private-key-file=${saKey}`,
+        `--root-ca-file=${caCertPath}`,
+        `--cluster-signing-cert-file=${clientCaCertPath}`,
+        `--cluster-signing-key-file=${clientCaKeyPath}`,
+        '--controllers=*,-cloud-node-lifecycle-controller,-service-lb-controller,-node-route-controller,-node-ipam-controller',
+        '--allocate-node-cidrs=false',
+        '--v=1',
+      ],
+      `https://127.0.0.1:${kcmPort}/healthz`,
+    );
+    const scheduler = start(
+      'kube-scheduler',
+      bin('kube-scheduler'),
+      [
+        `--kubeconfig=${schedulerKubeconfig}`,
+        `--authentication-kubeconfig=${schedulerKubeconfig}`,
+        `--authorization-kubeconfig=${schedulerKubeconfig}`,
+        ...servingArgs,
+        `--secure-port=${schedulerPort}`,
+        '--leader-elect=false',
+        '--v=1',
+      ],
+      `https://127.0.0.1:${schedulerPort}/healthz`,
+    );
+    const kwok = start(
+      'kwok',
+      bin('kwok'),
+      [
+        `--kubeconfig=${kubeconfigPath}`,
+        `--config=${kwokConfig}`,
+        '--manage-all-nodes=true',
+        '--cidr=10.244.0.1/16',
+        '--node-ip=10.0.0.1',
+        '--node-lease-duration-seconds=40',
+        `--server-address=127.0.0.1:${kwokPort}`,
+      ],
+      `http://127.0.0.1:${kwokPort}/healthz`,
+    );
+    const simulator =
+      options.openstackSim === undefined
+        ? undefined
+        : start(
+            'openstack-sim',
+            process.execPath,
+            [
+              '--import',
+              import.meta.resolve('tsx'),
+              join(REPO_ROOT, 'src/cli/bin.ts'),
+              'openstack-sim',
+              '--generate',
+              `${nodeCount}x${options.openstackSim.portsPerVm ?? 3}`,
+              '--host',
+              '127.0.0.1',
+              '--port',
+              String(simPort),
+            ],
+            `http://127.0.0.1:${simPort}/_admin/faults`,
+          );
+    await Promise.all(
+      [kcm, scheduler, kwok, ...(simulator === undefined ? [] : [simulator])].map((component) =>
+        waitHealthy(component, { timeoutMs: timeouts.componentsMs, tls }),
+      ),
+    );
+    if (simulator !== undefined) {
+      const simUrl = `http://127.0.0.1:${simPort}`;
+      state.openstackSimUrl = simUrl;
+      setEnvFileVariable(envFilePath, 'MULTINIC_OPENSTACK_SIM_URL', simUrl);
+      setEnvFileVariable(envFilePath, 'OS_AUTH_URL', `${simUrl}/identity`);
+      setEnvFileVariable(envFilePath, 'OS_USERNAME', 'admin');
+      setEnvFileVariable(envFilePath, 'OS_PASSWORD', 'secret');
+      setEnvFileVariable(envFilePath, 'OS_PROJECT_NAME', 'sim-project');
+      setEnvFileVariable(envFilePath, 'OS_USER_DOMAIN_NAME', 'Default');
+      setEnvFileVariable(envFilePath, 'OS_PROJECT_DOMAIN_NAME', 'Default');
+      writeState(state);
+    }
+    phase('controllers');
+
+    const adminKubeConfig = makeKubeConfig(cluster, 'multinic-dev-admin', { certificate: pki.admin });
+    try {
+      state.nodes = await createFakeNodes(adminKubeConfig, nodeSpecs);
+      writeState(state);
+      await waitForNodesReady(
+        adminKubeConfig,
+        state.nodes.map((node) => node.name),
+        { timeoutMs: timeouts.nodesMs },
+      );
+    } catch (error) {
+      throw new ControlPlaneError(
+        `fake nodes: ${error instanceof Error ? error.message : String(error)}; kwok log: ${kwok.logPath}`,
+        'kwok',
+        tailFile(kwok.logPath),
+      );
+    }
+    phase('nodes');
+
+    const db = await mariadb;
+    if (db !== undefined) {
+      state.mariadbUrl = db.url;
+      setEnvFileVariable(envFilePath, 'MULTINIC_MARIADB_URL', db.url);
+      writeState(state);
+    }
+    phase('mariadb');
+
+    return {
+      dataDir,
+      binDir,
+      apiServerUrl,
+      kubeconfigPath,
+      adminKubeConfig,
+      caCertPem: pki.ca.certPem,
+      caCertPath,
+      clientCaCertPath,
+      clientCaKeyPath,
+      envFilePath,
+      mariadbUrl: db?.url,
+      openstackSimUrl: state.openstackSimUrl,
+      nodes: state.nodes,
+      users: createIdentities(cluster, pki.clientCa, adminKubeConfig),
+      state,
+      setEnv: (name, value) => setEnvFileVariable(envFilePath, name, value),
+      stop,
+    };
+  } catch (error) {
+    await stopAfterFailure().catch(() => undefined);
+    logger.error('control plane failed to start; logs kept', { dataDir });
+    throw error;
+  }
+}
