@@ -1,7 +1,7 @@
 // Certificates for the local control plane, generated in-process with @peculiar/x509 and
 // Node's WebCrypto (no openssl). One CA signs serving certificates and client certificates;
 // Kubernetes maps a client certificate's CN to the user name and each O to a group.
-import './reflect-metadata.js';
+import 'reflect-metadata'; // tsyringe, used by @peculiar/x509, needs the Reflect metadata API
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 

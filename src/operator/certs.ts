@@ -3,7 +3,7 @@
 // randomness of key generation; the clock is a parameter.
 import { webcrypto } from 'node:crypto';
 
-import './reflect-metadata.js';
+import 'reflect-metadata'; // tsyringe, used by @peculiar/x509, needs the Reflect metadata API
 import * as x509 from '@peculiar/x509';
 
 type CryptoKey = webcrypto.CryptoKey;

@@ -1,7 +1,7 @@
 // TLS: verification is on by default (a self-signed endpoint fails at once, without
 // retries), `tls.ca` trusts a private CA, `tls.insecure` is the explicit escape hatch.
 // The operator's Reflect-metadata shim must load before @peculiar/x509 (tsyringe).
-import '../../../src/operator/reflect-metadata.js';
+import 'reflect-metadata';
 import { createServer } from 'node:https';
 import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
