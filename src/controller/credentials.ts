@@ -1,0 +1,189 @@
+// Where an OpenstackConfig's Keystone credentials come from (DESIGN §2): a Secret
+// (`credentials.secretRef`, standard), Contrabass (`openstackProviderID`, vendor, spec 4.B.3)
+// or the deprecated inline G1 shape. Secrets are read through `readSecret` (an adapter) and
+// never logged; the result carries a fingerprint so a session (and its token) is reused
+// until the source changes.
+import { parseOpenstackCredentialsSecret } from '../api/openstack-config.js';
+import type { OpenstackConfigSpec } from '../api/openstack-config.js';
+import { parseDuration } from '../api/common.js';
+import { OPENSTACK_CONFIG_REASONS as R } from '../api/openstack-config.js';
+import { ContrabassCredentialSource, HttpClient, staticCredentials } from '../openstack/index.js';
+import type { CredentialSource, EndpointOverrides, KeystoneCredentials } from '../openstack/index.js';
+import { SyncError } from './errors.js';
+
+/** Reads a Secret's decoded data; undefined when it does not exist. */
+export type SecretReader = (namespace: string, name: string) => Promise<Record<string, string> | undefined>;
+
+/** Default Secret holding the Contrabass encrypt key (spec 2.2 E). */
+export const DEFAULT_ENCRYPT_KEY_SECRET = {
+  name: 'contrabass-encrypt-key',
+  key: 'CONTRABASS_ENCRYPT_KEY',
+} as const;
+
+export interface ResolvedCredentials {
+  kind: 'secret' | 'contrabass' | 'inline';
+  source: CredentialSource;
+  /** Changes whenever anything the session depends on changes (never contains a secret in clear). */
+  fingerprint: string;
+  region?: string;
+  endpointOverrides: EndpointOverrides;
+  /** Deprecated fields in use (Deprecated condition). */
+  deprecated: string[];
+}
+
+export interface ResolveCredentialsOptions {
+  namespace: string;
+  spec: OpenstackConfigSpec;
+  readSecret: SecretReader;
+  /** HTTP client for Contrabass (shared per TLS/timeout setting). */
+  contrabassHttp: (options: { timeoutMs: number; insecure: boolean }) => HttpClient;
+  /** Hash function for fingerprints. */
+  digest: (text: string) => string;
+}
+
+export async function resolveCredentials(options: ResolveCredentialsOptions): Promise<ResolvedCredentials> {
+  const { spec, namespace, readSecret, digest } = options;
+  const credentials = spec.credentials;
+  const overrides: EndpointOverrides = {};
+  if (spec.settings.openstackNeutronEndpoint !== undefined)
+    overrides.network = spec.settings.openstackNeutronEndpoint;
+  if (spec.settings.openstackNovaEndpoint !== undefined)
+    overrides.compute = spec.settings.openstackNovaEndpoint;
+  const region = spec.settings.openstackEndpointRegion;
+  const withRegion = (value: ResolvedCredentials, fromSecret?: string): ResolvedCredentials => {
+    const chosen = region ?? fromSecret;
+    if (chosen !== undefined && chosen !== '') value.region = chosen;
+    return value;
+  };
+
+  if (credentials.secretRef !== undefined) {
+    const name = credentials.secretRef.name;
+    const data = await readSecret(namespace, name).catch((err: unknown) => {
+      throw new SyncError(
+        R.CredentialsError,
+        `credentials Secret ${namespace}/${name}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    });
+    if (data === undefined) {
+      throw new SyncError(R.CredentialsError, `credentials Secret ${namespace}/${name} not found`);
+    }
+    let parsed;
+    try {
+      parsed = parseOpenstackCredentialsSecret(data, `${namespace}/${name}`);
+    } catch (err) {
+      throw new SyncError(R.CredentialsError, (err as Error).message, { cause: err });
+    }
+    const keystone: KeystoneCredentials = {
+      authUrl: parsed.authURL,
+      username: parsed.username,
+      userDomainName: parsed.userDomainName,
+      password: parsed.password,
+    };
+    if (credentials.projectID !== undefined) keystone.projectId = credentials.projectID;
+    else if (parsed.projectID !== undefined) keystone.projectId = parsed.projectID;
+    else if (parsed.projectName !== undefined) {
+      keystone.projectName = parsed.projectName;
+      keystone.projectDomainName = parsed.projectDomainName;
+    }
+    return withRegion(
+      {
+        kind: 'secret',
+        source: staticCredentials(keystone, `secret ${namespace}/${name}`),
+        fingerprint: digest(JSON.stringify(['secret', keystone, overrides])),
+        endpointOverrides: overrides,
+        deprecated: [],
+      },
+      parsed.regionName,
+    );
+  }
+
+  if (credentials.openstackProviderID !== undefined) {
+    const endpoint = spec.settings.contrabassEndpoint;
+    if (endpoint === undefined) {
+      throw new SyncError(
+        R.ConfigError,
+        'settings.contrabassEndpoint is required with credentials.openstackProviderID',
+      );
+    }
+    const deprecated: string[] = [];
+    const key = await encryptKey(namespace, spec, readSecret, deprecated);
+    const http = options.contrabassHttp({
+      timeoutMs: parseDuration(spec.settings.contrabassTimeout),
+      insecure: spec.settings.contrabassInsecureTLS,
+    });
+    const projectId = credentials.projectID ?? '';
+    return withRegion({
+      kind: 'contrabass',
+      source: new ContrabassCredentialSource({
+        http,
+        endpoint,
+        providerId: credentials.openstackProviderID,
+        encryptKey: key,
+        projectId,
+      }),
+      fingerprint: digest(
+        JSON.stringify(['contrabass', endpoint, credentials.openstackProviderID, projectId, key, overrides]),
+      ),
+      endpointOverrides: overrides,
+      deprecated,
+    });
+  }
+
+  // Deprecated inline shape (revision B); the schema guarantees the fields are present.
+  const keystone: KeystoneCredentials = {
+    authUrl: credentials.authURL ?? '',
+    username: credentials.username ?? '',
+    userDomainName: credentials.domainName ?? 'Default',
+    password: credentials.password ?? '',
+    projectId: credentials.projectID ?? '',
+  };
+  if (credentials.networkEndpoint !== undefined) overrides.network ??= credentials.networkEndpoint;
+  if (credentials.computeEndpoint !== undefined) overrides.compute ??= credentials.computeEndpoint;
+  return withRegion({
+    kind: 'inline',
+    source: staticCredentials(keystone, 'inline credentials'),
+    fingerprint: digest(JSON.stringify(['inline', keystone, overrides])),
+    endpointOverrides: overrides,
+    deprecated: ['spec.credentials (inline password): move it to a Secret and use credentials.secretRef'],
+  });
+}
+
+/** Encrypt-key resolution order of spec 2.2 E: secretRef (no fallback) > default Secret > plain setting. */
+async function encryptKey(
+  namespace: string,
+  spec: OpenstackConfigSpec,
+  readSecret: SecretReader,
+  deprecated: string[],
+): Promise<string> {
+  const ref = spec.secrets.contrabassEncryptKeySecretRef;
+  if (ref !== undefined) {
+    const data = await readSecret(namespace, ref.name);
+    if (data === undefined)
+      throw new SyncError(R.ConfigError, `encrypt key Secret ${namespace}/${ref.name} not found`);
+    const value = data[ref.key]?.trim() ?? '';
+    if (value === '') {
+      throw new SyncError(
+        R.ConfigError,
+        `encrypt key Secret ${namespace}/${ref.name} has no non-blank key '${ref.key}'`,
+      );
+    }
+    return value;
+  }
+  const fallback = await readSecret(namespace, DEFAULT_ENCRYPT_KEY_SECRET.name).catch(() => undefined);
+  const value = fallback?.[DEFAULT_ENCRYPT_KEY_SECRET.key]?.trim() ?? '';
+  if (value !== '') return value;
+  const plain = spec.settings.contrabassEncryptKey?.trim() ?? '';
+  if (plain !== '') {
+    deprecated.push(
+      'spec.settings.contrabassEncryptKey (plain-text key): use secrets.contrabassEncryptKeySecretRef',
+    );
+    return plain;
+  }
+  throw new SyncError(
+    R.ConfigError,
+    `no Contrabass encrypt key: set secrets.contrabassEncryptKeySecretRef or create Secret ${namespace}/${DEFAULT_ENCRYPT_KEY_SECRET.name}`,
+  );
+}

@@ -1,0 +1,124 @@
+// Process wiring of `multinic controller`: database (migrations), health server (live at once,
+// ready when leading with synced caches and a reachable database), the inventory API + webhook
+// trigger on every replica (it reads MariaDB, DESIGN §3), Lease-based leader election, and the
+// controller while leading. Losing the lease ends the process (exit 1) so a fresh start re-syncs.
+import { readFile } from 'node:fs/promises';
+import { createDatabase } from '../db/pool.js';
+import type { Database } from '../db/pool.js';
+import { migrate } from '../db/migrate.js';
+import { createRepositories } from '../db/repositories.js';
+import { LeaderElector } from '../kube/leader-election.js';
+import type { KubeHttp } from '../kube/http.js';
+import { enableProcessMetrics } from '../observability/metrics.js';
+import type { Logger } from '../observability/logger.js';
+import { startHealthServer } from '../observability/server.js';
+import type { ControllerConfig } from './config.js';
+import { OpenstackConfigController } from './controller.js';
+import { startInventoryServer } from './inventory.js';
+import type { InventoryServer } from './inventory.js';
+
+export interface RunControllerOptions {
+  http: KubeHttp;
+  logger: Logger;
+  config: ControllerConfig;
+  /** Resolves when the process should stop (signals). */
+  stopped: Promise<void>;
+  /** @default - a pool on config.database */
+  db?: Database;
+}
+
+export async function runController(options: RunControllerOptions): Promise<number> {
+  const { http, logger, config } = options;
+  enableProcessMetrics();
+  const db =
+    options.db ??
+    (config.database !== undefined
+      ? createDatabase(config.database, { logger, connectionLimit: 10 })
+      : undefined);
+  if (db !== undefined && config.migrate) await migrate(db, { logger });
+  if (db === undefined) logger.warn('no database configured: node configs only, no inventory API');
+  const repositories = createRepositories();
+  let controller: OpenstackConfigController | undefined;
+  let leading = !config.leaderElection;
+  const server = await startHealthServer({
+    port: config.healthPort,
+    logger,
+    readiness: {
+      leader: () => leading || 'not the leader',
+      informers: () => controller?.hasSynced() === true || 'caches not synced',
+      database: async () => {
+        await db?.ping();
+        return true;
+      },
+    },
+  });
+  let inventory: InventoryServer | undefined;
+  if (config.inventory !== undefined && db !== undefined) {
+    const tokenFile = config.triggerTokenFile;
+    inventory = await startInventoryServer({
+      db,
+      repositories,
+      port: config.inventory.port,
+      host: config.inventory.host,
+      logger,
+      ...(tokenFile !== undefined
+        ? {
+            triggerToken: async () => (await readFile(tokenFile, 'utf8').catch(() => '')).trim() || undefined,
+          }
+        : {}),
+      // Only the leader reconciles; a non-leader accepts nothing.
+      onTrigger: (namespace, name) => controller?.trigger(namespace, name) ?? [],
+    });
+  }
+  const startController = (): void => {
+    controller = new OpenstackConfigController({
+      http,
+      ...(db !== undefined ? { db, repositories } : {}),
+      nodeConfigNamespace: config.nodeConfigNamespace,
+      workers: config.workers,
+      logger,
+      ...(config.watchNamespace !== undefined ? { watchNamespace: config.watchNamespace } : {}),
+      ...(config.operator !== undefined ? { operator: config.operator } : {}),
+      ...(config.violaEndpoint !== undefined ? { violaEndpoint: config.violaEndpoint } : {}),
+    });
+    controller.start().catch((err: unknown) => logger.error('controller failed to start', { error: err }));
+  };
+  let elector: LeaderElector | undefined;
+  let lost = false;
+  let resolveLost: () => void = () => undefined;
+  const lostPromise = new Promise<void>((resolve) => (resolveLost = resolve));
+  if (config.leaderElection) {
+    elector = new LeaderElector({
+      http,
+      namespace: config.namespace,
+      name: config.leaseName,
+      identity: config.identity,
+      logger,
+      onStartedLeading: () => {
+        leading = true;
+        startController();
+      },
+      onStoppedLeading: () => {
+        leading = false;
+        lost = true;
+        resolveLost();
+      },
+    });
+    elector.start();
+  } else {
+    startController();
+  }
+  logger.info('controller running', {
+    nodeConfigNamespace: config.nodeConfigNamespace,
+    inventory: config.inventory,
+    leaderElection: config.leaderElection,
+  });
+  await Promise.race([options.stopped, lostPromise]);
+  await controller?.stop();
+  await elector?.stop();
+  await inventory?.close();
+  await server.close();
+  if (options.db === undefined) await db?.close();
+  if (lost) logger.error('lost leadership; exiting so that a new start re-syncs');
+  return lost ? 1 : 0;
+}

@@ -1,0 +1,238 @@
+// When an OpenstackConfig syncs (spec 4.A.4, fixed per spec 9.2.1/9.2.2). Pure: the caller
+// passes the clock. The trigger configuration is `MultiNicOperator.spec.reconcileTrigger`.
+//
+//   immediate  spec change -> sync now; OpenStack is polled (fast/slow/error, spec 4.B.11)
+//   scheduled  sync every `interval` or on the cron `schedule` in `timezone`; a spec change syncs
+//              at once only with `immediateOnCRChange`
+//   manual     spec change -> sync; otherwise only a webhook/annotation request
+//   webhook    the authenticated trigger endpoint syncs one config or all; spec change -> sync
+// A failed sync is retried after pollError in every mode: the spec hash is recorded only after
+// a successful sync, so "changed" stays true until one succeeds.
+import { parseDuration } from '../api/common.js';
+import type { ReconcileTriggerMode } from '../api/multinic-operator.js';
+
+export interface TriggerConfig {
+  mode: ReconcileTriggerMode;
+  immediateOnCRChange: boolean;
+  /** Scheduled interval in ms (≥ 1 min). */
+  intervalMs: number;
+  /** 5-field cron; wins over `intervalMs` in scheduled mode. */
+  schedule?: string;
+  /** IANA zone of `schedule`. @default 'UTC' */
+  timezone?: string;
+}
+
+export const DEFAULT_TRIGGER: TriggerConfig = {
+  mode: 'immediate',
+  immediateOnCRChange: true,
+  intervalMs: 5 * 60_000,
+};
+
+/** `spec.reconcileTrigger` (already validated by the API schema) -> TriggerConfig. */
+export function triggerFromSpec(
+  trigger:
+    | {
+        mode?: ReconcileTriggerMode | undefined;
+        interval?: string | undefined;
+        immediateOnCRChange?: boolean | undefined;
+        schedule?: string | undefined;
+        timezone?: string | undefined;
+      }
+    | undefined,
+): TriggerConfig {
+  if (trigger === undefined) return DEFAULT_TRIGGER;
+  const mode = trigger.mode ?? 'immediate';
+  let intervalMs = DEFAULT_TRIGGER.intervalMs;
+  if (trigger.interval !== undefined && trigger.interval !== '') {
+    try {
+      intervalMs = Math.max(60_000, parseDuration(trigger.interval));
+    } catch {
+      intervalMs = DEFAULT_TRIGGER.intervalMs;
+    }
+  }
+  const config: TriggerConfig = {
+    mode,
+    immediateOnCRChange: mode === 'immediate' ? true : (trigger.immediateOnCRChange ?? false),
+    intervalMs,
+  };
+  if (trigger.schedule !== undefined && trigger.schedule.trim() !== '')
+    config.schedule = trigger.schedule.trim();
+  if (trigger.timezone !== undefined && trigger.timezone !== '') config.timezone = trigger.timezone;
+  return config;
+}
+
+export interface TriggerInput {
+  trigger: TriggerConfig;
+  /** The spec hash differs from the one of the last successful sync (or none was recorded). */
+  specChanged: boolean;
+  /** A webhook call or a manual request is pending for this config. */
+  requested: boolean;
+  /** The last sync failed; `retryAt` is when to try again. */
+  retryAt?: number;
+  /** When the periodic sync is due (immediate: adaptive poll; scheduled: next slot). */
+  pollAt?: number;
+  now: number;
+}
+
+export type TriggerDecision =
+  | { proceed: true; why: 'specChanged' | 'requested' | 'retry' | 'poll' }
+  | { proceed: false; waitMs?: number };
+
+export function decideTrigger(input: TriggerInput): TriggerDecision {
+  const { trigger, now } = input;
+  if (input.requested) return { proceed: true, why: 'requested' };
+  if (input.specChanged && (trigger.immediateOnCRChange || trigger.mode !== 'scheduled')) {
+    return { proceed: true, why: 'specChanged' };
+  }
+  if (input.retryAt !== undefined && now >= input.retryAt) return { proceed: true, why: 'retry' };
+  const polls = trigger.mode === 'immediate' || trigger.mode === 'scheduled';
+  if (polls && (input.pollAt === undefined || now >= input.pollAt)) return { proceed: true, why: 'poll' };
+  const waits = [input.retryAt, polls ? input.pollAt : undefined].filter((t): t is number => t !== undefined);
+  return waits.length === 0
+    ? { proceed: false }
+    : { proceed: false, waitMs: Math.max(1, Math.min(...waits) - now) };
+}
+
+/** When the next scheduled sync is due after `from` (cron in its zone, else interval). */
+export function nextScheduledAt(trigger: TriggerConfig, from: number): number {
+  if (trigger.schedule !== undefined) {
+    const next = nextCronTime(trigger.schedule, from, trigger.timezone ?? 'UTC');
+    if (next !== undefined) return next;
+  }
+  return from + trigger.intervalMs;
+}
+
+// --- cron ------------------------------------------------------------------------------------
+
+const MACROS: Record<string, string> = {
+  '@yearly': '0 0 1 1 *',
+  '@annually': '0 0 1 1 *',
+  '@monthly': '0 0 1 * *',
+  '@weekly': '0 0 * * 0',
+  '@daily': '0 0 * * *',
+  '@midnight': '0 0 * * *',
+  '@hourly': '0 * * * *',
+};
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+
+interface CronSpec {
+  minute: Set<number>;
+  hour: Set<number>;
+  day: Set<number>;
+  month: Set<number>;
+  weekday: Set<number>;
+  dayRestricted: boolean;
+  weekdayRestricted: boolean;
+}
+
+function field(
+  text: string,
+  min: number,
+  max: number,
+  names: readonly string[] = [],
+  nameBase = 0,
+): Set<number> {
+  const out = new Set<number>();
+  const value = (token: string): number => {
+    const index = names.indexOf(token.toLowerCase());
+    const n = index >= 0 ? index + nameBase : Number(token);
+    if (!Number.isInteger(n) || n < min || n > max + (max === 6 ? 1 : 0)) {
+      throw new Error(`cron value '${token}' is outside ${min}..${max}`);
+    }
+    return max === 6 && n === 7 ? 0 : n;
+  };
+  for (const part of text.split(',')) {
+    const [range = '*', stepText] = part.split('/');
+    const step = stepText === undefined ? 1 : Number(stepText);
+    if (!Number.isInteger(step) || step < 1)
+      throw new Error(`cron step '${stepText}' must be a positive integer`);
+    let lo = min;
+    let hi = max;
+    if (range !== '*' && range !== '?') {
+      const [a = '', b] = range.split('-');
+      lo = value(a);
+      hi = b === undefined ? (stepText === undefined ? lo : max) : value(b);
+    }
+    for (let n = lo; n <= hi; n += step) out.add(n);
+  }
+  return out;
+}
+
+/** Parses a 5-field cron (or @daily-style macro); throws a message naming the bad part. */
+export function parseCron(expression: string): CronSpec {
+  const text = MACROS[expression.trim().toLowerCase()] ?? expression.trim();
+  const parts = text.split(/\s+/);
+  if (parts.length !== 5) throw new Error(`cron '${expression}' must have 5 fields, got ${parts.length}`);
+  const [minute = '', hour = '', day = '', month = '', weekday = ''] = parts;
+  return {
+    minute: field(minute, 0, 59),
+    hour: field(hour, 0, 23),
+    day: field(day, 1, 31),
+    month: field(month, 1, 12, MONTHS, 1),
+    weekday: field(weekday, 0, 6, DAYS, 0),
+    dayRestricted: day !== '*' && day !== '?',
+    weekdayRestricted: weekday !== '*' && weekday !== '?',
+  };
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function wallClock(
+  at: number,
+  timeZone: string,
+): { minute: number; hour: number; day: number; month: number; weekday: number } {
+  let formatter = formatters.get(timeZone);
+  if (formatter === undefined) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      minute: 'numeric',
+      hour: 'numeric',
+      day: 'numeric',
+      month: 'numeric',
+      weekday: 'short',
+    });
+    formatters.set(timeZone, formatter);
+  }
+  const parts = formatter.formatToParts(new Date(at));
+  const get = (type: string): string => parts.find((p) => p.type === type)?.value ?? '';
+  return {
+    minute: Number(get('minute')),
+    hour: Number(get('hour')),
+    day: Number(get('day')),
+    month: Number(get('month')),
+    weekday: DAYS.indexOf(get('weekday').toLowerCase().slice(0, 3)),
+  };
+}
+
+function matches(spec: CronSpec, t: ReturnType<typeof wallClock>): boolean {
+  if (!spec.minute.has(t.minute) || !spec.hour.has(t.hour) || !spec.month.has(t.month)) return false;
+  const day = spec.day.has(t.day);
+  const weekday = spec.weekday.has(t.weekday);
+  // Vixie cron: when both day fields are restricted, either may match.
+  if (spec.dayRestricted && spec.weekdayRestricted) return day || weekday;
+  return day && weekday;
+}
+
+/** The first minute after `from` matching `expression` in `timeZone`; undefined if none within ~4 years or invalid. */
+export function nextCronTime(expression: string, from: number, timeZone = 'UTC'): number | undefined {
+  let spec: CronSpec;
+  try {
+    spec = parseCron(expression);
+    wallClock(from, timeZone);
+  } catch {
+    return undefined;
+  }
+  let t = Math.floor(from / 60_000) * 60_000 + 60_000;
+  const limit = t + 4 * 366 * 24 * 60 * 60_000;
+  const formatter = (at: number): ReturnType<typeof wallClock> => wallClock(at, timeZone);
+  while (t < limit) {
+    const wall = formatter(t);
+    if (matches(spec, wall)) return t;
+    // Skip whole hours whose hour cannot match (zones have at least 15-minute offsets).
+    if (!spec.hour.has(wall.hour) || !spec.month.has(wall.month)) t += (60 - wall.minute) * 60_000;
+    else t += 60_000;
+  }
+  return undefined;
+}
