@@ -32,9 +32,12 @@ import {
 import { freePorts } from './ports.js';
 import {
   assertExecutable,
+  isAlive,
   spawnComponent,
+  stopProcess,
   waitHealthy,
   type RunningComponent,
+  type StopOptions,
   type TlsMaterial,
 } from './processes.js';
 import { stopComponents, writeState, type DevState } from './state.js';
@@ -110,9 +113,22 @@ export interface ControlPlane {
   state: DevState;
   /** Adds or replaces a variable in the env file (e.g. the OpenStack simulator URL). */
   setEnv(name: string, value: string): void;
+  /**
+   * Stops one component (SIGTERM, then SIGKILL after `graceMs`; `graceMs: 0` kills at once) and
+   * leaves the others running: fault injection for tests (e.g. an API-server outage).
+   */
+  stopComponent(name: ComponentName, options?: StopOptions): Promise<void>;
+  /**
+   * Starts a component stopped by `stopComponent` again with the same flags, ports, certificates
+   * and data, and waits until it is healthy (kube-apiserver: /readyz) within the start-up timeout.
+   */
+  startComponent(name: ComponentName): Promise<void>;
   /** Stops every component (SIGTERM, then SIGKILL) and removes the data dir when configured. Idempotent. */
   stop(): Promise<void>;
 }
+
+export type ComponentName =
+  'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kwok' | 'openstack-sim';
 
 const KWOK_CONFIGURATION =
   'apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions: {}\n';
@@ -293,8 +309,15 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     nodes: [],
     components: [],
   };
-  const running: RunningComponent[] = [];
-  const start = (name: string, binary: string, args: string[], healthUrl: string): RunningComponent => {
+  /** How each component was started, so that startComponent() can start it again identically. */
+  const specs = new Map<ComponentName, { binary: string; args: string[]; healthUrl: string }>();
+  const start = (
+    name: ComponentName,
+    binary: string,
+    args: string[],
+    healthUrl: string,
+  ): RunningComponent => {
+    specs.set(name, { binary, args, healthUrl });
     const component = spawnComponent({
       name,
       binary,
@@ -304,15 +327,18 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       cwd: dataDir,
       logPath: join(dataDir, 'logs', `${name}.log`),
     });
-    running.push(component);
-    state.components.push({
+    const record = {
       name: component.name,
       pid: component.pid,
       startTime: component.startTime,
       binary: component.binary,
       logPath: component.logPath,
       healthUrl: component.healthUrl,
-    });
+    };
+    // A restart replaces the component's record in place (the stop order stays the same).
+    const index = state.components.findIndex((c) => c.name === name);
+    if (index >= 0) state.components[index] = record;
+    else state.components.push(record);
     writeState(state);
     logger.info('component started', { component: name, pid: component.pid });
     return component;
@@ -321,6 +347,28 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   writeState(state);
 
   let stopped = false;
+  const recordOf = (name: ComponentName): DevState['components'][number] => {
+    const record = state.components.find((c) => c.name === name);
+    if (record === undefined) throw new Error(`component ${name} is not part of this control plane`);
+    return record;
+  };
+  const stopComponent = async (name: ComponentName, stopOptions?: StopOptions): Promise<void> => {
+    const result = await stopProcess(recordOf(name), stopOptions);
+    logger.info('component stopped', { component: name, result });
+  };
+  const startComponent = async (name: ComponentName): Promise<void> => {
+    if (stopped) throw new Error(`control plane in ${dataDir} is stopped`);
+    const spec = specs.get(name);
+    if (spec === undefined || isAlive(recordOf(name)))
+      throw new Error(`component ${name} is running or unknown: stop it with stopComponent() first`);
+    const timeoutMs =
+      name === 'etcd'
+        ? timeouts.etcdMs
+        : name === 'kube-apiserver'
+          ? timeouts.apiServerMs
+          : timeouts.componentsMs;
+    await waitHealthy(start(name, spec.binary, spec.args, spec.healthUrl), { timeoutMs, tls });
+  };
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
@@ -519,6 +567,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       users: createIdentities(cluster, pki.clientCa, adminKubeConfig),
       state,
       setEnv: (name, value) => setEnvFileVariable(envFilePath, name, value),
+      stopComponent,
+      startComponent,
       stop,
     };
   } catch (error) {
