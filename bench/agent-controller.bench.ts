@@ -39,13 +39,22 @@ const totalNodes = Number(values.nodes);
 const levels = (values.concurrency ?? '1,50').split(',').map(Number);
 const defaultNodes = Math.min(Number(values['default-nodes']), totalNodes);
 
-async function runLevel(http: KubeHttp, kubeconfigPath: string, nodes: { name: string; systemUUID: string }[], concurrency: number, tag: string) {
+async function runLevel(
+  http: KubeHttp,
+  kubeconfigPath: string,
+  nodes: { name: string; systemUUID: string }[],
+  concurrency: number,
+  tag: string,
+) {
   const configNs = `bench-configs-${tag}`;
   const agentNs = `bench-agent-${tag}`;
   await ensureNamespace(http, configNs);
   await ensureNamespace(http, agentNs);
   await ensureServiceAccount(http, agentNs, 'multinic-agent');
-  const kubelet = new FakeAgentKubelet(http, agentNs, (node, action) => ({ exitCode: 0, result: successResult(node, MACS, action) }));
+  const kubelet = new FakeAgentKubelet(http, agentNs, (node, action) => ({
+    exitCode: 0,
+    result: successResult(node, MACS, action),
+  }));
   await kubelet.start();
   const controllerHttp = new KubeHttp(loadKubeConfig({ kubeconfig: kubeconfigPath }));
   const controller = new AgentController({
@@ -81,9 +90,17 @@ async function runLevel(http: KubeHttp, kubeconfigPath: string, nodes: { name: s
   const requestsBefore = controllerHttp.requestCount;
   const started = performance.now();
   for (let i = 0; i < nodes.length; i += 50) {
-    await Promise.all(nodes.slice(i, i + 50).map((node) => createObject(http, nodeConfig(configNs, node, MACS))));
+    await Promise.all(
+      nodes.slice(i, i + 50).map((node) => createObject(http, nodeConfig(configNs, node, MACS))),
+    );
   }
-  const progress = setInterval(() => console.log(`  ... ${configured}/${nodes.length} configured after ${((performance.now() - started) / 1000).toFixed(0)} s`), 30_000);
+  const progress = setInterval(
+    () =>
+      console.log(
+        `  ... ${configured}/${nodes.length} configured after ${((performance.now() - started) / 1000).toFixed(0)} s`,
+      ),
+    30_000,
+  );
   await allDone;
   clearInterval(progress);
   const seconds = (performance.now() - started) / 1000;
@@ -109,12 +126,21 @@ async function main(): Promise<void> {
     const http = new KubeHttp(loadKubeConfig({ kubeconfig: cp.kubeconfigPath }));
     await installCrds(http);
     const t1 = performance.now();
-    const nodes = await createTestNodes(http, Array.from({ length: totalNodes }, (_, i) => `bench-node-${String(i).padStart(4, '0')}`));
+    const nodes = await createTestNodes(
+      http,
+      Array.from({ length: totalNodes }, (_, i) => `bench-node-${String(i).padStart(4, '0')}`),
+    );
     console.log(`${nodes.length} kwok Nodes created in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
     const results: string[] = [];
     for (const concurrency of levels) {
       const count = concurrency === 1 ? defaultNodes : totalNodes;
-      const r = await runLevel(http, cp.kubeconfigPath, nodes.slice(0, count), concurrency, `c${concurrency}`);
+      const r = await runLevel(
+        http,
+        cp.kubeconfigPath,
+        nodes.slice(0, count),
+        concurrency,
+        `c${concurrency}`,
+      );
       const perNode = r.seconds / count;
       const line =
         count === totalNodes

@@ -17,7 +17,10 @@ const json = <T extends z.ZodType>(schema: T) =>
     })
     .pipe(schema);
 
-const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label').max(63);
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label')
+  .max(63);
 
 export const agentControllerEnvSchema = z.object({
   NODE_CR_NAMESPACE: dnsLabel.optional(),
@@ -53,14 +56,17 @@ export interface AgentControllerConfig {
 export function parseAgentControllerConfig(env: NodeJS.ProcessEnv, hostname: string): AgentControllerConfig {
   const parsed = agentControllerEnvSchema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    const problems = parsed.error.issues
+      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+      .join('; ');
     throw new Error(`agent-controller configuration is invalid: ${problems}`);
   }
   const e = parsed.data;
   if (e.AGENT_MODE === 'daemonset') {
     throw new Error("AGENT_MODE 'daemonset' is not supported by this agent-controller; use 'job'");
   }
-  const nodeConfigNamespace = e.NODE_CR_NAMESPACE ?? e.CONTROLLER_NAMESPACE ?? e.POD_NAMESPACE ?? 'multinic-system';
+  const nodeConfigNamespace =
+    e.NODE_CR_NAMESPACE ?? e.CONTROLLER_NAMESPACE ?? e.POD_NAMESPACE ?? 'multinic-system';
   return {
     nodeConfigNamespace,
     agentNamespace: e.AGENT_NAMESPACE,

@@ -140,8 +140,18 @@ export class AgentController {
     this.jobDefaults = { ...options.jobDefaults, namespace: options.agentNamespace };
     this.events =
       options.events ??
-      new EventRecorder({ http: this.http, component: FIELD_MANAGER, clock: this.clock, logger: this.logger });
-    const common = { http: this.http, clock: this.clock, logger: this.logger, resyncMs: options.resyncMs ?? 600_000 };
+      new EventRecorder({
+        http: this.http,
+        component: FIELD_MANAGER,
+        clock: this.clock,
+        logger: this.logger,
+      });
+    const common = {
+      http: this.http,
+      clock: this.clock,
+      logger: this.logger,
+      resyncMs: options.resyncMs ?? 600_000,
+    };
     this.nodeConfigs = new Informer<NodeConfigObject>({
       ...common,
       apiVersion: MULTINIC_NODE_CONFIG.apiVersion,
@@ -182,7 +192,8 @@ export class AgentController {
     };
     const rollup = (config: NodeConfigObject): void => {
       const biz = config.metadata.labels?.[BIZ_CONFIG_LABEL];
-      if (biz) this.queue.addAfter(`b:${config.metadata.namespace}/${biz}`, this.options.rollupDelayMs ?? 500);
+      if (biz)
+        this.queue.addAfter(`b:${config.metadata.namespace}/${biz}`, this.options.rollupDelayMs ?? 500);
     };
     this.nodeConfigs.addHandler({
       add: (config) => {
@@ -241,7 +252,11 @@ export class AgentController {
       update: (old, node) => {
         const a = nodeView(old);
         const b = nodeView(node);
-        if (a.systemUUID !== b.systemUUID || a.osImage !== b.osImage || JSON.stringify(a.labels) !== JSON.stringify(b.labels)) {
+        if (
+          a.systemUUID !== b.systemUUID ||
+          a.osImage !== b.osImage ||
+          JSON.stringify(a.labels) !== JSON.stringify(b.labels)
+        ) {
           onNode(node);
         }
       },
@@ -274,7 +289,9 @@ export class AgentController {
   }
 
   hasSynced(): boolean {
-    return [this.nodeConfigs, this.bizConfigs, this.jobs, this.nodes].every((informer) => informer.hasSynced());
+    return [this.nodeConfigs, this.bizConfigs, this.jobs, this.nodes].every((informer) =>
+      informer.hasSynced(),
+    );
   }
 
   async start(signal?: AbortSignal): Promise<void> {
@@ -352,10 +369,14 @@ export class AgentController {
     const node = nodeObject ? nodeView(nodeObject) : undefined;
     const jobs = [...(this.jobsByNode.get(nodeName)?.values() ?? [])];
     const generation = config.metadata.generation ?? 1;
-    const current = jobs.find((job) => job.action === 'apply' && job.generation === generation && job.phase !== 'Active');
+    const current = jobs.find(
+      (job) => job.action === 'apply' && job.generation === generation && job.phase !== 'Active',
+    );
     let result: AgentResult | undefined;
     let resultError: string | undefined;
-    const settled = config.status?.observedGeneration === generation && (config.status.state === 'Configured' || config.status.state === 'Failed');
+    const settled =
+      config.status?.observedGeneration === generation &&
+      (config.status.state === 'Configured' || config.status.state === 'Failed');
     if (current && !settled && config.metadata.deletionTimestamp === undefined) {
       ({ result, resultError } = await this.readResult(current.name));
     }
@@ -394,16 +415,30 @@ export class AgentController {
   }
 
   private async readResult(jobName: string): Promise<{ result?: AgentResult; resultError?: string }> {
-    const pods = await listObjects(this.http, { apiVersion: 'v1', kind: 'Pod' }, {
-      namespace: this.options.agentNamespace,
-      labelSelector: `job-name=${jobName}`,
-    });
+    const pods = await listObjects(
+      this.http,
+      { apiVersion: 'v1', kind: 'Pod' },
+      {
+        namespace: this.options.agentNamespace,
+        labelSelector: `job-name=${jobName}`,
+      },
+    );
     type Terminated = { message?: string; finishedAt?: string };
-    type ContainerStatus = { name: string; state?: { terminated?: Terminated }; lastState?: { terminated?: Terminated } };
+    type ContainerStatus = {
+      name: string;
+      state?: { terminated?: Terminated };
+      lastState?: { terminated?: Terminated };
+    };
     const messages = pods
-      .flatMap((pod) => ((pod['status'] as { containerStatuses?: ContainerStatus[] } | undefined)?.containerStatuses ?? []))
+      .flatMap(
+        (pod) =>
+          (pod['status'] as { containerStatuses?: ContainerStatus[] } | undefined)?.containerStatuses ?? [],
+      )
       .map((status) => status.state?.terminated ?? status.lastState?.terminated)
-      .filter((terminated): terminated is Terminated => terminated?.message !== undefined && terminated.message.trim() !== '')
+      .filter(
+        (terminated): terminated is Terminated =>
+          terminated?.message !== undefined && terminated.message.trim() !== '',
+      )
       .sort((a, b) => (a.finishedAt ?? '').localeCompare(b.finishedAt ?? ''));
     const newest = messages.at(-1);
     if (!newest?.message) return { resultError: `no termination message in the pods of Job ${jobName}` };
@@ -438,7 +473,9 @@ export class AgentController {
         }
         case 'createJob':
           try {
-            await createObject(this.http, action.job as unknown as KubeObject, { fieldManager: FIELD_MANAGER });
+            await createObject(this.http, action.job as unknown as KubeObject, {
+              fieldManager: FIELD_MANAGER,
+            });
             jobsCreated.inc({ action: action.job.metadata.labels['multinic.io/action'] ?? 'apply' });
           } catch (err) {
             if (!isKubeStatus(err, 409)) {
@@ -451,14 +488,24 @@ export class AgentController {
         case 'deleteJob':
           await deleteObject(
             this.http,
-            { apiVersion: 'batch/v1', kind: 'Job', namespace: this.options.agentNamespace, name: action.name },
+            {
+              apiVersion: 'batch/v1',
+              kind: 'Job',
+              namespace: this.options.agentNamespace,
+              name: action.name,
+            },
             { propagationPolicy: 'Background' },
           );
           break;
         case 'writeStatus': {
-          const { written, object } = await patchStatus(this.http, config, action.status as Record<string, unknown>, {
-            fieldManager: FIELD_MANAGER,
-          });
+          const { written, object } = await patchStatus(
+            this.http,
+            config,
+            action.status as Record<string, unknown>,
+            {
+              fieldManager: FIELD_MANAGER,
+            },
+          );
           if (written) {
             this.written.set(config.metadata.uid ?? '', {
               resourceVersion: object.metadata.resourceVersion ?? '0',
@@ -480,7 +527,8 @@ export class AgentController {
   private countStates(): void {
     const counts: Record<string, number> = { Pending: 0, InProgress: 0, Configured: 0, Failed: 0 };
     for (const config of this.nodeConfigs.list()) {
-      const state = this.current(config.metadata.namespace, config.metadata.name ?? '')?.status?.state ?? 'Pending';
+      const state =
+        this.current(config.metadata.namespace, config.metadata.name ?? '')?.status?.state ?? 'Pending';
       counts[state] = (counts[state] ?? 0) + 1;
     }
     for (const [state, value] of Object.entries(counts)) nodeStates.set({ state }, value);
@@ -493,12 +541,21 @@ export class AgentController {
     const wanted = new Set(biz.spec.nodeConfigs.map((entry) => entry.attachedNodeName));
     const nodeConfigs = this.nodeConfigs
       .list(namespace)
-      .filter((config) => config.metadata.labels?.[BIZ_CONFIG_LABEL] === name || wanted.has(config.metadata.name ?? ''))
+      .filter(
+        (config) =>
+          config.metadata.labels?.[BIZ_CONFIG_LABEL] === name || wanted.has(config.metadata.name ?? ''),
+      )
       .map((config) => this.current(config.metadata.namespace, config.metadata.name ?? '') ?? config);
     const plan = planBizConfig({ biz, nodeConfigs, now: new Date(this.clock.now()) }, isSubset);
-    for (const desired of plan.apply) await applyObject(this.http, desired, { fieldManager: FIELD_MANAGER, force: true });
+    for (const desired of plan.apply)
+      await applyObject(this.http, desired, { fieldManager: FIELD_MANAGER, force: true });
     for (const gone of plan.remove) {
-      await deleteObject(this.http, { apiVersion: MULTINIC_NODE_CONFIG.apiVersion, kind: MULTINIC_NODE_CONFIG.kind, namespace: namespace ?? '', name: gone });
+      await deleteObject(this.http, {
+        apiVersion: MULTINIC_NODE_CONFIG.apiVersion,
+        kind: MULTINIC_NODE_CONFIG.kind,
+        namespace: namespace ?? '',
+        name: gone,
+      });
     }
     await patchStatus(this.http, biz, plan.status, { fieldManager: FIELD_MANAGER });
   }

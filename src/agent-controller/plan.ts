@@ -130,8 +130,8 @@ export interface NodeView {
 }
 
 export function nodeView(node: KubeObject): NodeView {
-  const info = ((node['status'] as { nodeInfo?: { systemUUID?: string; osImage?: string } } | undefined)?.nodeInfo ??
-    {}) as { systemUUID?: string; osImage?: string };
+  const info = ((node['status'] as { nodeInfo?: { systemUUID?: string; osImage?: string } } | undefined)
+    ?.nodeInfo ?? {}) as { systemUUID?: string; osImage?: string };
   return {
     name: node.metadata.name ?? '',
     systemUUID: info.systemUUID ?? '',
@@ -301,13 +301,24 @@ export function finishedStatus(
   result: AgentResult | undefined,
   resultError: string | undefined,
   now: Date,
-): { status: MultiNicNodeConfigStatus; event?: { eventType: 'Normal' | 'Warning'; reason: string; message: string } } {
+): {
+  status: MultiNicNodeConfigStatus;
+  event?: { eventType: 'Normal' | 'Warning'; reason: string; message: string };
+} {
   const spec = config.spec;
   const total = spec.interfaces.length;
-  const scheduled = { generation: job.generation ?? config.metadata.generation ?? 1, hash: specHash(spec), jobName: job.name };
+  const scheduled = {
+    generation: job.generation ?? config.metadata.generation ?? 1,
+    hash: specHash(spec),
+    jobName: job.name,
+  };
   const failures = result?.failures ?? [];
   const rolledBack = result?.rolled_back ? ' (every change was rolled back)' : '';
-  const done = { status: 'False' as const, reason: job.phase === 'Succeeded' ? REASON.JobSucceeded : REASON.JobFailed, message: `Job ${job.name} finished` };
+  const done = {
+    status: 'False' as const,
+    reason: job.phase === 'Succeeded' ? REASON.JobSucceeded : REASON.JobFailed,
+    message: `Job ${job.name} finished`,
+  };
 
   if (job.phase === 'Succeeded' && failures.length === 0) {
     const byMac = new Map((result?.results ?? []).map((r) => [r.mac.toLowerCase(), r]));
@@ -339,7 +350,12 @@ export function finishedStatus(
 
   const jobFailed = job.phase === 'Failed';
   const interfaces = spec.interfaces.map((iface, index) => {
-    const entry = baseInterfaces({ ...spec, interfaces: [iface] }, 'Configured', '', now)[0] as InterfaceStatus;
+    const entry = baseInterfaces(
+      { ...spec, interfaces: [iface] },
+      'Configured',
+      '',
+      now,
+    )[0] as InterfaceStatus;
     entry.interfaceIndex = index;
     const failure = matchFailure(iface, failures);
     if (failure) {
@@ -351,7 +367,12 @@ export function finishedStatus(
       };
     }
     if (jobFailed && failures.length === 0) {
-      return { ...entry, status: 'Failed' as const, reason: REASON.JobFailed, message: job.message ?? resultError ?? 'agent Job failed' };
+      return {
+        ...entry,
+        status: 'Failed' as const,
+        reason: REASON.JobFailed,
+        message: job.message ?? resultError ?? 'agent Job failed',
+      };
     }
     return {
       ...entry,
@@ -384,7 +405,12 @@ export function finishedStatus(
   };
 }
 
-function inProgressStatus(config: NodeConfigObject, jobName: string, reason: string, now: Date): MultiNicNodeConfigStatus {
+function inProgressStatus(
+  config: NodeConfigObject,
+  jobName: string,
+  reason: string,
+  now: Date,
+): MultiNicNodeConfigStatus {
   const message = `agent Job ${jobName} applies generation ${config.metadata.generation ?? 1}`;
   return statusFrom(
     config,
@@ -400,7 +426,13 @@ function inProgressStatus(config: NodeConfigObject, jobName: string, reason: str
   );
 }
 
-function waitingStatus(config: NodeConfigObject, state: NodeState, reason: string, message: string, now: Date): MultiNicNodeConfigStatus {
+function waitingStatus(
+  config: NodeConfigObject,
+  state: NodeState,
+  reason: string,
+  message: string,
+  now: Date,
+): MultiNicNodeConfigStatus {
   return statusFrom(
     config,
     {
@@ -414,7 +446,9 @@ function waitingStatus(config: NodeConfigObject, state: NodeState, reason: strin
 }
 
 function failedDeleting(jobs: readonly JobView[], names: readonly string[]): Action[] {
-  return jobs.filter((job) => names.includes(job.name) && !job.deleting).map((job) => ({ type: 'deleteJob' as const, name: job.name }));
+  return jobs
+    .filter((job) => names.includes(job.name) && !job.deleting)
+    .map((job) => ({ type: 'deleteJob' as const, name: job.name }));
 }
 
 export function planNodeConfig(input: NodeConfigPlanInput): Action[] {
@@ -439,7 +473,12 @@ export function planNodeConfig(input: NodeConfigPlanInput): Action[] {
     }
     if (cleanup?.phase === 'Succeeded') {
       return [
-        { type: 'event', eventType: 'Normal', reason: 'CleanedUp', message: `cleanup Job ${cleanup.name} removed the node's MultiNic configuration` },
+        {
+          type: 'event',
+          eventType: 'Normal',
+          reason: 'CleanedUp',
+          message: `cleanup Job ${cleanup.name} removed the node's MultiNic configuration`,
+        },
         ...failedDeleting(jobs, everyJob),
         { type: 'removeFinalizer' },
       ];
@@ -466,26 +505,46 @@ export function planNodeConfig(input: NodeConfigPlanInput): Action[] {
 
   const actions: Action[] = [];
   // A cleanup Job from an earlier incarnation of this node's config would block nothing but is stale.
-  if (cleanup && cleanup.phase !== 'Active' && !cleanup.deleting) actions.push({ type: 'deleteJob', name: cleanup.name });
+  if (cleanup && cleanup.phase !== 'Active' && !cleanup.deleting)
+    actions.push({ type: 'deleteJob', name: cleanup.name });
 
   if (!node) {
     const message = `Node ${nodeName} does not exist`;
-    return [...actions, { type: 'writeStatus', status: waitingStatus(config, 'Pending', REASON.NodeNotFound, message, now) }];
+    return [
+      ...actions,
+      { type: 'writeStatus', status: waitingStatus(config, 'Pending', REASON.NodeNotFound, message, now) },
+    ];
   }
-  const unmatched = Object.entries(input.nodeSelector ?? {}).filter(([key, value]) => node.labels?.[key] !== value);
+  const unmatched = Object.entries(input.nodeSelector ?? {}).filter(
+    ([key, value]) => node.labels?.[key] !== value,
+  );
   if (unmatched.length > 0) {
     const message = `Node ${nodeName} does not match the agent node selector (${unmatched.map(([k, v]) => `${k}=${v}`).join(', ')})`;
-    return [...actions, { type: 'writeStatus', status: waitingStatus(config, 'Pending', 'NodeNotSelected', message, now) }];
+    return [
+      ...actions,
+      { type: 'writeStatus', status: waitingStatus(config, 'Pending', 'NodeNotSelected', message, now) },
+    ];
   }
   const instanceId = config.spec.instanceId ?? config.metadata.labels?.[INSTANCE_ID_LABEL];
   if (instanceId && instanceId.trim().toLowerCase() !== node.systemUUID.trim().toLowerCase()) {
     const message = `instanceId ${instanceId} does not match Node ${nodeName} systemUUID ${node.systemUUID || '(empty)'}`;
     const status = waitingStatus(config, 'Failed', REASON.InstanceMismatch, message, now);
-    const changed = config.status?.state !== 'Failed' || config.status.conditions?.find((c) => c.type === COND.Ready)?.reason !== REASON.InstanceMismatch;
+    const changed =
+      config.status?.state !== 'Failed' ||
+      config.status.conditions?.find((c) => c.type === COND.Ready)?.reason !== REASON.InstanceMismatch;
     return [
       ...actions,
       { type: 'writeStatus', status },
-      ...(changed ? [{ type: 'event' as const, eventType: 'Warning' as const, reason: REASON.InstanceMismatch, message }] : []),
+      ...(changed
+        ? [
+            {
+              type: 'event' as const,
+              eventType: 'Warning' as const,
+              reason: REASON.InstanceMismatch,
+              message,
+            },
+          ]
+        : []),
     ];
   }
 
@@ -500,7 +559,12 @@ export function planNodeConfig(input: NodeConfigPlanInput): Action[] {
     (status.state === 'Configured' || status.state === 'Failed');
 
   if (settled) {
-    return [...actions, ...older.filter((job) => job.phase !== 'Active' && !job.deleting).map((job) => ({ type: 'deleteJob' as const, name: job.name }))];
+    return [
+      ...actions,
+      ...older
+        .filter((job) => job.phase !== 'Active' && !job.deleting)
+        .map((job) => ({ type: 'deleteJob' as const, name: job.name })),
+    ];
   }
 
   if (current && current.configUid !== uid) {
@@ -514,7 +578,9 @@ export function planNodeConfig(input: NodeConfigPlanInput): Action[] {
       ...actions,
       { type: 'writeStatus', status: finished.status },
       ...(finished.event ? [{ type: 'event' as const, ...finished.event }] : []),
-      ...older.filter((job) => job.phase !== 'Active' && !job.deleting).map((job) => ({ type: 'deleteJob' as const, name: job.name })),
+      ...older
+        .filter((job) => job.phase !== 'Active' && !job.deleting)
+        .map((job) => ({ type: 'deleteJob' as const, name: job.name })),
     ];
   }
 
@@ -526,7 +592,13 @@ export function planNodeConfig(input: NodeConfigPlanInput): Action[] {
   const running = older.find((job) => job.phase === 'Active' && !job.deleting);
   if (running) {
     const message = `waiting for Job ${running.name} (generation ${running.generation ?? '?'}) to finish before applying generation ${generation}`;
-    return [...actions, { type: 'writeStatus', status: waitingStatus(config, 'Pending', REASON.WaitingForRollout, message, now) }];
+    return [
+      ...actions,
+      {
+        type: 'writeStatus',
+        status: waitingStatus(config, 'Pending', REASON.WaitingForRollout, message, now),
+      },
+    ];
   }
 
   if (!input.slotGranted) {
@@ -534,12 +606,18 @@ export function planNodeConfig(input: NodeConfigPlanInput): Action[] {
     return [
       ...actions,
       { type: 'waitForSlot' },
-      { type: 'writeStatus', status: waitingStatus(config, 'Pending', REASON.WaitingForRollout, message, now) },
+      {
+        type: 'writeStatus',
+        status: waitingStatus(config, 'Pending', REASON.WaitingForRollout, message, now),
+      },
     ];
   }
 
   const job = buildJob(config, node, 'apply', input.jobDefaults);
-  const reason = (status?.observedGeneration ?? 0) === 0 || status?.observedGeneration !== generation ? REASON.SpecChanged : REASON.JobScheduled;
+  const reason =
+    (status?.observedGeneration ?? 0) === 0 || status?.observedGeneration !== generation
+      ? REASON.SpecChanged
+      : REASON.JobScheduled;
   return [
     ...actions,
     { type: 'createJob', job },
@@ -584,7 +662,10 @@ function ownedBy(obj: KubeObject, uid: string | undefined): boolean {
   return (obj.metadata.ownerReferences ?? []).some((ref) => ref.uid === uid && ref.controller === true);
 }
 
-export function desiredNodeConfig(biz: BizConfigObject, entry: MultiNicBizConfigSpec['nodeConfigs'][number]): KubeObject {
+export function desiredNodeConfig(
+  biz: BizConfigObject,
+  entry: MultiNicBizConfigSpec['nodeConfigs'][number],
+): KubeObject {
   return {
     apiVersion: MULTINIC_NODE_CONFIG.apiVersion,
     kind: MULTINIC_NODE_CONFIG.kind,
@@ -619,7 +700,10 @@ export function desiredNodeConfig(biz: BizConfigObject, entry: MultiNicBizConfig
   };
 }
 
-export function planBizConfig(input: BizPlanInput, isSubset: (desired: unknown, observed: unknown) => boolean): BizPlan {
+export function planBizConfig(
+  input: BizPlanInput,
+  isSubset: (desired: unknown, observed: unknown) => boolean,
+): BizPlan {
   const { biz, nodeConfigs, now } = input;
   const uid = biz.metadata.uid;
   const byName = new Map(nodeConfigs.map((config) => [config.metadata.name ?? '', config]));
@@ -644,8 +728,15 @@ export function planBizConfig(input: BizPlanInput, isSubset: (desired: unknown, 
       });
       continue;
     }
-    if (!observed || !isSubset({ metadata: { labels: desired.metadata.labels }, spec: desired['spec'] }, observed)) apply.push(desired);
-    const upToDate = observed !== undefined && isSubset(desired['spec'], observed.spec) && observed.status?.observedGeneration === observed.metadata.generation;
+    if (
+      !observed ||
+      !isSubset({ metadata: { labels: desired.metadata.labels }, spec: desired['spec'] }, observed)
+    )
+      apply.push(desired);
+    const upToDate =
+      observed !== undefined &&
+      isSubset(desired['spec'], observed.spec) &&
+      observed.status?.observedGeneration === observed.metadata.generation;
     let state: NodeState = 'Pending';
     if (observed && upToDate) state = observed.status?.state ?? 'Pending';
     else if (observed?.status?.state === 'InProgress') state = 'InProgress';
@@ -677,7 +768,11 @@ export function planBizConfig(input: BizPlanInput, isSubset: (desired: unknown, 
       {
         type: BIZ_CONFIG_CONDITIONS.Ready,
         status: allDone ? 'True' : 'False',
-        reason: allDone ? BIZ_CONFIG_REASONS.AllNodesConfigured : counts.failed > 0 ? BIZ_CONFIG_REASONS.NodesFailed : BIZ_CONFIG_REASONS.ProcessingNodes,
+        reason: allDone
+          ? BIZ_CONFIG_REASONS.AllNodesConfigured
+          : counts.failed > 0
+            ? BIZ_CONFIG_REASONS.NodesFailed
+            : BIZ_CONFIG_REASONS.ProcessingNodes,
         message: `${counts.configured}/${total} nodes configured, ${counts.failed} failed, ${counts.pending} pending`,
         observedGeneration: generation,
       },
@@ -691,7 +786,8 @@ export function planBizConfig(input: BizPlanInput, isSubset: (desired: unknown, 
       {
         type: BIZ_CONFIG_CONDITIONS.Applied,
         status: conflicts.length === 0 ? 'True' : 'False',
-        reason: conflicts.length === 0 ? BIZ_CONFIG_REASONS.ProcessingNodes : BIZ_CONFIG_REASONS.NodeConfigConflict,
+        reason:
+          conflicts.length === 0 ? BIZ_CONFIG_REASONS.ProcessingNodes : BIZ_CONFIG_REASONS.NodeConfigConflict,
         message:
           conflicts.length === 0
             ? `${total} node configs applied`
@@ -709,7 +805,12 @@ export function planBizConfig(input: BizPlanInput, isSubset: (desired: unknown, 
       observedSpecHash: biz.spec.specHash ?? specHash(biz.spec),
       conditions,
       nodeStatuses,
-      summary: { totalNodes: total, configuredNodes: counts.configured, failedNodes: counts.failed, pendingNodes: counts.pending },
+      summary: {
+        totalNodes: total,
+        configuredNodes: counts.configured,
+        failedNodes: counts.failed,
+        pendingNodes: counts.pending,
+      },
     },
   };
 }

@@ -45,7 +45,9 @@ export async function runAgentController(options: RunAgentControllerOptions): Pr
       jobDefaults: config.jobDefaults,
       workers: config.workers,
     });
-    controller.start().catch((err: unknown) => logger.error('agent-controller failed to start', { error: err }));
+    controller
+      .start()
+      .catch((err: unknown) => logger.error('agent-controller failed to start', { error: err }));
   };
   let elector: LeaderElector | undefined;
   let resolveLost: () => void = () => undefined;

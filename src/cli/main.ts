@@ -10,7 +10,7 @@ export const COMMANDS = {
   operator: 'reconcile MultiNicOperator resources (and serve the protection webhook)',
   controller: 'reconcile OpenstackConfig resources: OpenStack -> MariaDB -> node configs',
   'agent-controller': 'reconcile MultiNicNodeConfig resources into per-node Jobs',
-  agent: 'configure (apply) or clean (cleanup) this node\'s NICs; the agent Job\'s entry point',
+  agent: "configure (apply) or clean (cleanup) this node's NICs; the agent Job's entry point",
   synth: 'write the install manifests (same as `cdk8s synth`)',
   'openstack-sim': 'serve the OpenStack simulator (Keystone v3, Neutron v2.0, Nova v2.1 subset)',
   dev: 'local control plane for development and tests: up | down | status',

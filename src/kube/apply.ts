@@ -28,7 +28,11 @@ export interface ApplyOptions {
   dryRun?: boolean;
 }
 
-export async function applyObject<T extends KubeObject>(http: KubeHttp, obj: T, options: ApplyOptions): Promise<T> {
+export async function applyObject<T extends KubeObject>(
+  http: KubeHttp,
+  obj: T,
+  options: ApplyOptions,
+): Promise<T> {
   const path = await http.objectPath(refOf(obj));
   return http.request<T>('PATCH', path, {
     body: obj,
@@ -41,7 +45,10 @@ export async function applyObject<T extends KubeObject>(http: KubeHttp, obj: T, 
   });
 }
 
-export async function getObject<T extends KubeObject>(http: KubeHttp, ref: ObjectRef): Promise<T | undefined> {
+export async function getObject<T extends KubeObject>(
+  http: KubeHttp,
+  ref: ObjectRef,
+): Promise<T | undefined> {
   try {
     const obj = await http.request<T>('GET', await http.objectPath(ref));
     obj.apiVersion ??= ref.apiVersion;
@@ -59,7 +66,10 @@ export async function createObject<T extends KubeObject>(
   options: { fieldManager?: string } = {},
 ): Promise<T> {
   if (!obj.apiVersion || !obj.kind) throw new Error('createObject: object needs apiVersion and kind');
-  const path = await http.collectionPath({ apiVersion: obj.apiVersion, kind: obj.kind }, obj.metadata.namespace);
+  const path = await http.collectionPath(
+    { apiVersion: obj.apiVersion, kind: obj.kind },
+    obj.metadata.namespace,
+  );
   return http.request<T>('POST', path, { body: obj, query: { fieldManager: options.fieldManager } });
 }
 
@@ -85,7 +95,11 @@ export interface DeleteOptions {
   gracePeriodSeconds?: number;
 }
 
-export async function deleteObject(http: KubeHttp, ref: ObjectRef, options: DeleteOptions = {}): Promise<boolean> {
+export async function deleteObject(
+  http: KubeHttp,
+  ref: ObjectRef,
+  options: DeleteOptions = {},
+): Promise<boolean> {
   try {
     await http.request('DELETE', await http.objectPath(ref), {
       body: {
@@ -93,7 +107,9 @@ export async function deleteObject(http: KubeHttp, ref: ObjectRef, options: Dele
         apiVersion: 'v1',
         propagationPolicy: options.propagationPolicy ?? 'Background',
         ...(options.uid ? { preconditions: { uid: options.uid } } : {}),
-        ...(options.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: options.gracePeriodSeconds } : {}),
+        ...(options.gracePeriodSeconds !== undefined
+          ? { gracePeriodSeconds: options.gracePeriodSeconds }
+          : {}),
       },
     });
     return true;
@@ -149,7 +165,10 @@ export async function listByLabel(
       } catch {
         return [];
       }
-      return listObjects(http, kind, { labelSelector, ...(options.namespace ? { namespace: options.namespace } : {}) });
+      return listObjects(http, kind, {
+        labelSelector,
+        ...(options.namespace ? { namespace: options.namespace } : {}),
+      });
     }),
   );
   return lists.flat();
@@ -202,7 +221,9 @@ export function isSubset(desired: unknown, observed: unknown): boolean {
   if (typeof desired === 'object') {
     if (typeof observed !== 'object' || observed === null || Array.isArray(observed)) return false;
     const target = observed as Record<string, unknown>;
-    return Object.entries(desired as Record<string, unknown>).every(([key, value]) => isSubset(value, target[key]));
+    return Object.entries(desired as Record<string, unknown>).every(([key, value]) =>
+      isSubset(value, target[key]),
+    );
   }
   return scalarEqual(desired, observed);
 }
@@ -255,14 +276,20 @@ export function foreignFieldOwners(
   options: ForeignOwnerOptions = {},
 ): ForeignOwner[] {
   const ignoreManagers = new Set(options.ignoreManagers ?? []);
-  const ignorePaths = options.ignorePaths ?? ['status', 'metadata.annotations.deployment.kubernetes.io/revision'];
+  const ignorePaths = options.ignorePaths ?? [
+    'status',
+    'metadata.annotations.deployment.kubernetes.io/revision',
+  ];
   const entries: ManagedFieldsEntry[] = observed.metadata.managedFields ?? [];
   const out: ForeignOwner[] = [];
   for (const entry of entries) {
     const manager = entry.manager ?? '';
     if (manager === ourManager || ignoreManagers.has(manager) || entry.subresource) continue;
     const paths = fieldPaths(entry.fieldsV1 ?? {}).filter(
-      (path) => !ignorePaths.some((prefix) => path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`)),
+      (path) =>
+        !ignorePaths.some(
+          (prefix) => path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`),
+        ),
     );
     if (paths.length === 0) continue;
     out.push({ manager, operation: entry.operation ?? '', paths });

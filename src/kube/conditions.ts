@@ -34,7 +34,11 @@ export function removeCondition(list: readonly Condition[] | undefined, type: st
 }
 
 /** Sets (adds or replaces) the condition of `cond.type`; order of the others is kept. */
-export function setCondition(list: readonly Condition[] | undefined, cond: ConditionInput, now: Date): Condition[] {
+export function setCondition(
+  list: readonly Condition[] | undefined,
+  cond: ConditionInput,
+  now: Date,
+): Condition[] {
   const current = getCondition(list, cond.type);
   const lastTransitionTime =
     current && current.status === cond.status

@@ -28,14 +28,17 @@ export function loadKubeConfig(options: LoadKubeConfigOptions = {}): KubeConfig 
     kc.loadFromCluster();
   } else if (file !== undefined && file !== '') {
     const first = file.split(':')[0] ?? file;
-    if (!existsSync(first)) throw new Error(`kubeconfig '${first}' does not exist (from --kubeconfig or KUBECONFIG)`);
+    if (!existsSync(first))
+      throw new Error(`kubeconfig '${first}' does not exist (from --kubeconfig or KUBECONFIG)`);
     kc.loadFromFile(first);
   } else {
     kc.loadFromDefault();
   }
   if (options.context !== undefined) kc.setCurrentContext(options.context);
   if (!kc.getCurrentCluster()) {
-    throw new Error('no Kubernetes cluster configured: set KUBECONFIG or run in a Pod with a service account');
+    throw new Error(
+      'no Kubernetes cluster configured: set KUBECONFIG or run in a Pod with a service account',
+    );
   }
   return kc;
 }

@@ -152,7 +152,11 @@ export class EventRecorder {
         }
         agg.written = count;
       } catch (err) {
-        this.logger.warn('could not write Event', { reason: agg.reason, object: agg.involved.metadata.name, error: err });
+        this.logger.warn('could not write Event', {
+          reason: agg.reason,
+          object: agg.involved.metadata.name,
+          error: err,
+        });
       }
     });
     return agg.chain;

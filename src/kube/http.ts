@@ -162,7 +162,12 @@ export class KubeHttp {
     let status = 0;
     try {
       const { url, headers, dispatcher } = await this.prepare('GET', path, query ? { query } : {});
-      const response = await fetch(url, { method: 'GET', headers, signal, ...(dispatcher ? { dispatcher } : {}) });
+      const response = await fetch(url, {
+        method: 'GET',
+        headers,
+        signal,
+        ...(dispatcher ? { dispatcher } : {}),
+      });
       status = response.status;
       if (status !== 200 || !response.body) {
         const text = await response.text();
@@ -193,7 +198,10 @@ export class KubeHttp {
     if (cached && !refresh) return cached;
     const [group, version] = apiVersion.includes('/') ? apiVersion.split('/', 2) : ['', apiVersion];
     const path = group ? `/apis/${group}/${version}` : `/api/${version}`;
-    const loading = this.request<{ resources?: { name: string; kind: string; namespaced: boolean }[] }>('GET', path)
+    const loading = this.request<{ resources?: { name: string; kind: string; namespaced: boolean }[] }>(
+      'GET',
+      path,
+    )
       .then((list) => {
         const byKind = new Map<string, ApiResourceInfo>();
         for (const resource of list.resources ?? []) {
@@ -241,7 +249,13 @@ function safeJson(text: string): unknown {
   }
 }
 
-function errorFrom(method: string, path: string, status: number, parsed: unknown, text: string): KubeApiError {
+function errorFrom(
+  method: string,
+  path: string,
+  status: number,
+  parsed: unknown,
+  text: string,
+): KubeApiError {
   const statusBody = parsed as { reason?: string; message?: string } | undefined;
   return new KubeApiError(
     method,

@@ -116,7 +116,10 @@ export class Informer<T extends KubeObject = KubeObject> {
   constructor(options: InformerOptions) {
     this.options = options;
     this.clock = options.clock ?? systemClock;
-    this.logger = (options.logger ?? silentLogger).child({ informer: options.kind, namespace: options.namespace });
+    this.logger = (options.logger ?? silentLogger).child({
+      informer: options.kind,
+      namespace: options.namespace,
+    });
   }
 
   get lastResourceVersion(): string {
@@ -243,19 +246,18 @@ export class Informer<T extends KubeObject = KubeObject> {
     let continueToken: string | undefined;
     let resourceVersion = '';
     do {
-      const page = await http.request<{ items?: KubeObject[]; metadata?: { resourceVersion?: string; continue?: string } }>(
-        'GET',
-        path,
-        {
-          signal,
-          query: {
-            labelSelector: this.options.labelSelector,
-            fieldSelector: this.options.fieldSelector,
-            limit: this.options.pageSize ?? 500,
-            continue: continueToken,
-          },
+      const page = await http.request<{
+        items?: KubeObject[];
+        metadata?: { resourceVersion?: string; continue?: string };
+      }>('GET', path, {
+        signal,
+        query: {
+          labelSelector: this.options.labelSelector,
+          fieldSelector: this.options.fieldSelector,
+          limit: this.options.pageSize ?? 500,
+          continue: continueToken,
         },
-      );
+      });
       for (const item of page.items ?? []) items.push(this.withKind(item));
       resourceVersion = page.metadata?.resourceVersion ?? '';
       continueToken = page.metadata?.continue || undefined;
@@ -298,7 +300,10 @@ export class Informer<T extends KubeObject = KubeObject> {
     let stallTimer: TimerHandle | undefined;
     const armStall = (): void => {
       if (stallTimer) this.clock.clearTimeout(stallTimer);
-      stallTimer = this.clock.setTimeout(() => controller.abort(new StallError(`no watch data for ${stallMs} ms`)), stallMs);
+      stallTimer = this.clock.setTimeout(
+        () => controller.abort(new StallError(`no watch data for ${stallMs} ms`)),
+        stallMs,
+      );
     };
     armStall();
     try {
@@ -331,7 +336,8 @@ export class Informer<T extends KubeObject = KubeObject> {
         }
       }
     } catch (err) {
-      if (controller.signal.aborted && controller.signal.reason instanceof StallError) throw controller.signal.reason;
+      if (controller.signal.aborted && controller.signal.reason instanceof StallError)
+        throw controller.signal.reason;
       throw err;
     } finally {
       if (stallTimer) this.clock.clearTimeout(stallTimer);
@@ -341,7 +347,14 @@ export class Informer<T extends KubeObject = KubeObject> {
   private handleEvent(event: WatchEvent): void {
     if (event.type === 'ERROR') {
       const status = event.object;
-      throw new KubeApiError('WATCH', this.options.kind, status.code ?? 500, status.reason ?? 'Unknown', status, status.message ?? '');
+      throw new KubeApiError(
+        'WATCH',
+        this.options.kind,
+        status.code ?? 500,
+        status.reason ?? 'Unknown',
+        status,
+        status.message ?? '',
+      );
     }
     const obj = this.withKind(event.object);
     if (obj.metadata.resourceVersion) this.resourceVersion = obj.metadata.resourceVersion;

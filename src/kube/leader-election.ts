@@ -95,7 +95,9 @@ export class LeaderElector {
     await this.running;
     this.running = undefined;
     if (this.leading) {
-      await this.release().catch((err: unknown) => this.logger.warn('could not release lease', { error: err }));
+      await this.release().catch((err: unknown) =>
+        this.logger.warn('could not release lease', { error: err }),
+      );
       this.stepDown();
     }
   }
@@ -165,25 +167,31 @@ export class LeaderElector {
     const now = this.clock.now();
     let current: Lease | undefined;
     try {
-      current = await http.request<Lease>('GET', this.path, { timeoutMs: this.options.renewDeadlineMs ?? 10_000 });
+      current = await http.request<Lease>('GET', this.path, {
+        timeoutMs: this.options.renewDeadlineMs ?? 10_000,
+      });
     } catch (err) {
       if (!isKubeStatus(err, 404)) throw err;
     }
     if (!current) {
-      const created = await http.request<Lease>('POST', `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`, {
-        body: {
-          apiVersion: 'coordination.k8s.io/v1',
-          kind: 'Lease',
-          metadata: { name, namespace },
-          spec: {
-            holderIdentity: identity,
-            leaseDurationSeconds: duration,
-            acquireTime: microTime(now),
-            renewTime: microTime(now),
-            leaseTransitions: 0,
+      const created = await http.request<Lease>(
+        'POST',
+        `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`,
+        {
+          body: {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name, namespace },
+            spec: {
+              holderIdentity: identity,
+              leaseDurationSeconds: duration,
+              acquireTime: microTime(now),
+              renewTime: microTime(now),
+              leaseTransitions: 0,
+            },
           },
         },
-      });
+      );
       this.observe(created);
       return true;
     }
@@ -215,7 +223,13 @@ export class LeaderElector {
     const released = await this.options.http.request<Lease>('PUT', this.path, {
       body: {
         ...current,
-        spec: { ...current.spec, holderIdentity: null, leaseDurationSeconds: 1, renewTime: microTime(now), acquireTime: null },
+        spec: {
+          ...current.spec,
+          holderIdentity: null,
+          leaseDurationSeconds: 1,
+          renewTime: microTime(now),
+          acquireTime: null,
+        },
       },
     });
     this.observe(released);

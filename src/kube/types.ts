@@ -76,7 +76,9 @@ export function parseObjectKey(key: string): { namespace?: string; name: string 
 /** Reference to `obj` (which must carry apiVersion and kind). */
 export function refOf(obj: KubeObject): ObjectRef {
   if (!obj.apiVersion || !obj.kind || !obj.metadata.name) {
-    throw new Error(`object needs apiVersion, kind and metadata.name, got ${JSON.stringify(obj).slice(0, 200)}`);
+    throw new Error(
+      `object needs apiVersion, kind and metadata.name, got ${JSON.stringify(obj).slice(0, 200)}`,
+    );
   }
   return {
     apiVersion: obj.apiVersion,

@@ -74,7 +74,10 @@ export class WorkQueue<K extends string = string> {
     this.logger = (options.logger ?? silentLogger).child({ queue: options.name });
     this.workers = Math.max(1, options.workers ?? 1);
     this.backoff = options.backoff ?? { baseMs: 5, maxMs: 300_000 };
-    this.depth = gauge({ name: `multinic_${options.name}_workqueue_depth`, help: `Keys waiting in the ${options.name} work queue` });
+    this.depth = gauge({
+      name: `multinic_${options.name}_workqueue_depth`,
+      help: `Keys waiting in the ${options.name} work queue`,
+    });
     this.retries = counter({
       name: `multinic_${options.name}_workqueue_retries_total`,
       help: `Keys of the ${options.name} work queue requeued after an error`,

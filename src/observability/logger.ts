@@ -44,7 +44,12 @@ export function createLogger(options: LoggerOptions = {}, base: LogFields = {}):
   const now = options.now ?? (() => new Date());
   const emit = (at: LogLevel, message: string, fields?: LogFields): void => {
     if (LEVEL_ORDER[at] < LEVEL_ORDER[level]) return;
-    const record = { time: now().toISOString(), level: at, msg: message, ...(redact({ ...base, ...fields }) as LogFields) };
+    const record = {
+      time: now().toISOString(),
+      level: at,
+      msg: message,
+      ...(redact({ ...base, ...fields }) as LogFields),
+    };
     write(JSON.stringify(record));
   };
   return {

@@ -19,7 +19,9 @@ function existing<T>(name: string): T | undefined {
   return registry.getSingleMetric(name) as T | undefined;
 }
 
-export function counter<L extends string = string>(config: Omit<CounterConfiguration<L>, 'registers'>): Counter<L> {
+export function counter<L extends string = string>(
+  config: Omit<CounterConfiguration<L>, 'registers'>,
+): Counter<L> {
   return existing<Counter<L>>(config.name) ?? new Counter<L>({ ...config, registers: [registry] });
 }
 

@@ -39,7 +39,9 @@ async function runCheck(check: HealthCheck, timeoutMs: number): Promise<string |
   try {
     const result = await Promise.race([
       Promise.resolve().then(check),
-      new Promise<string>((resolve) => setTimeout(() => resolve(`timed out after ${timeoutMs} ms`), timeoutMs).unref()),
+      new Promise<string>((resolve) =>
+        setTimeout(() => resolve(`timed out after ${timeoutMs} ms`), timeoutMs).unref(),
+      ),
     ]);
     if (result === true) return undefined;
     return result === false ? 'failed' : result;
@@ -54,7 +56,11 @@ export async function startHealthServer(options: HealthServerOptions = {}): Prom
   const logger = options.logger ?? silentLogger;
   const timeoutMs = options.checkTimeoutMs ?? 2_000;
 
-  const report = async (res: ServerResponse, checks: Map<string, HealthCheck>, verbose: boolean): Promise<void> => {
+  const report = async (
+    res: ServerResponse,
+    checks: Map<string, HealthCheck>,
+    verbose: boolean,
+  ): Promise<void> => {
     const results = await Promise.all(
       [...checks].map(async ([name, check]) => ({ name, failure: await runCheck(check, timeoutMs) })),
     );

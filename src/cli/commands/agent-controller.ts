@@ -23,7 +23,9 @@ export async function run(args: string[]): Promise<number> {
       strict: true,
     }));
   } catch (error) {
-    console.error(`multinic agent-controller: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    console.error(
+      `multinic agent-controller: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`,
+    );
     return 2;
   }
   if (values.help === true) {

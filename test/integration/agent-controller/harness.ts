@@ -22,9 +22,11 @@ import type { KubeObject } from '../../../src/kube/types.js';
 export const TEST_TAINT = { key: 'multinic.test/fake-kubelet', value: 'true', effect: 'NoExecute' };
 
 export async function installCrds(http: KubeHttp): Promise<void> {
-  for (const crd of crdManifests()) await applyObject(http, crd as KubeObject, { fieldManager: 'multinic-test' });
+  for (const crd of crdManifests())
+    await applyObject(http, crd as KubeObject, { fieldManager: 'multinic-test' });
   for (const crd of crdManifests()) {
-    const names = (crd as { spec: { group: string; versions: { name: string }[]; names: { kind: string } } }).spec;
+    const names = (crd as { spec: { group: string; versions: { name: string }[]; names: { kind: string } } })
+      .spec;
     const apiVersion = `${names.group}/${names.versions[0]?.name ?? 'v1alpha1'}`;
     for (let attempt = 0; ; attempt += 1) {
       try {
@@ -64,7 +66,11 @@ export interface TestNode {
  * kwok's node-initialize stage rewrites `status.nodeInfo` once when it first sees a Node, so the
  * systemUUID is written after kwok made the Node Ready, and re-written until it sticks.
  */
-export async function createTestNodes(http: KubeHttp, names: readonly string[], osImage = 'Ubuntu 24.04.1 LTS'): Promise<TestNode[]> {
+export async function createTestNodes(
+  http: KubeHttp,
+  names: readonly string[],
+  osImage = 'Ubuntu 24.04.1 LTS',
+): Promise<TestNode[]> {
   const wanted = new Map(names.map((name) => [name, randomUUID()]));
   const batch = 25;
   for (let i = 0; i < names.length; i += batch) {
@@ -91,8 +97,13 @@ export async function createTestNodes(http: KubeHttp, names: readonly string[], 
   const deadline = Date.now() + 900_000;
   let stable = 0;
   while (stable < 2) {
-    if (Date.now() > deadline) throw new Error('test Nodes did not become Ready with their systemUUIDs within 900 s');
-    const nodes = await listObjects(http, { apiVersion: 'v1', kind: 'Node' }, { labelSelector: 'multinic.test/node=true' });
+    if (Date.now() > deadline)
+      throw new Error('test Nodes did not become Ready with their systemUUIDs within 900 s');
+    const nodes = await listObjects(
+      http,
+      { apiVersion: 'v1', kind: 'Node' },
+      { labelSelector: 'multinic.test/node=true' },
+    );
     const todo = nodes.filter((node) => {
       const uuid = wanted.get(node.metadata.name ?? '');
       const status = node['status'] as NodeStatus | undefined;
@@ -105,12 +116,23 @@ export async function createTestNodes(http: KubeHttp, names: readonly string[], 
       await Promise.all(
         todo.slice(i, i + 4 * batch).map((node) => {
           const status = node['status'] as NodeStatus | undefined;
-          if (!status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) return Promise.resolve();
+          if (!status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+            return Promise.resolve();
           const systemUUID = wanted.get(node.metadata.name ?? '') ?? '';
           return mergePatchObject(
             http,
             { apiVersion: 'v1', kind: 'Node', name: node.metadata.name ?? '' },
-            { status: { nodeInfo: { systemUUID, machineID: systemUUID.replaceAll('-', ''), osImage, operatingSystem: 'linux', architecture: 'amd64' } } },
+            {
+              status: {
+                nodeInfo: {
+                  systemUUID,
+                  machineID: systemUUID.replaceAll('-', ''),
+                  osImage,
+                  operatingSystem: 'linux',
+                  architecture: 'amd64',
+                },
+              },
+            },
             { subresource: 'status' },
           );
         }),
@@ -121,7 +143,12 @@ export async function createTestNodes(http: KubeHttp, names: readonly string[], 
   return names.map((name) => ({ name, systemUUID: wanted.get(name) ?? '' }));
 }
 
-export function nodeConfig(namespace: string, node: TestNode, macs: readonly string[], extra: Record<string, unknown> = {}): KubeObject {
+export function nodeConfig(
+  namespace: string,
+  node: TestNode,
+  macs: readonly string[],
+  extra: Record<string, unknown> = {},
+): KubeObject {
   return {
     apiVersion: 'multinic.io/v1alpha1',
     kind: 'MultiNicNodeConfig',
@@ -150,7 +177,11 @@ export interface AgentRun {
 export type AgentScript = (nodeName: string, action: 'apply' | 'cleanup', pod: KubeObject) => AgentRun;
 
 /** The agent result of a fully successful apply of `macs`. */
-export function successResult(nodeName: string, macs: readonly string[], action: 'apply' | 'cleanup' = 'apply'): AgentResult {
+export function successResult(
+  nodeName: string,
+  macs: readonly string[],
+  action: 'apply' | 'cleanup' = 'apply',
+): AgentResult {
   return {
     action,
     delete_errors: 0,
@@ -159,7 +190,12 @@ export function successResult(nodeName: string, macs: readonly string[], action:
     failures: [],
     node: nodeName,
     processed: macs.length,
-    results: macs.map((mac, id) => ({ id, mac, name: `multinic${id}`, status: action === 'cleanup' ? 'Removed' : 'Configured' })),
+    results: macs.map((mac, id) => ({
+      id,
+      mac,
+      name: `multinic${id}`,
+      status: action === 'cleanup' ? 'Removed' : 'Configured',
+    })),
     timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
     total: macs.length,
   };
@@ -178,11 +214,24 @@ export class FakeAgentKubelet {
     namespace: string,
     private readonly script: AgentScript,
   ) {
-    this.pods = new Informer({ http, apiVersion: 'v1', kind: 'Pod', namespace, labelSelector: 'app.kubernetes.io/name=multinic-agent', minReconnectMs: 100 });
+    this.pods = new Informer({
+      http,
+      apiVersion: 'v1',
+      kind: 'Pod',
+      namespace,
+      labelSelector: 'app.kubernetes.io/name=multinic-agent',
+      minReconnectMs: 100,
+    });
     const onPod = (pod: KubeObject): void => {
       const phase = (pod['status'] as { phase?: string } | undefined)?.phase;
       const uid = pod.metadata.uid ?? '';
-      if (phase === 'Succeeded' || phase === 'Failed' || this.handled.has(uid) || pod.metadata.deletionTimestamp) return;
+      if (
+        phase === 'Succeeded' ||
+        phase === 'Failed' ||
+        this.handled.has(uid) ||
+        pod.metadata.deletionTimestamp
+      )
+        return;
       this.handled.add(uid);
       const run = this.complete(pod).catch(() => {
         this.handled.delete(uid);
@@ -220,10 +269,15 @@ export class FakeAgentKubelet {
     const action = pod.metadata.labels?.[ACTION_LABEL] === 'cleanup' ? 'cleanup' : 'apply';
     const { exitCode, result } = this.script(node, action, pod);
     const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const container = ((pod['spec'] as { containers: { name: string; image: string }[] }).containers)[0];
+    const container = (pod['spec'] as { containers: { name: string; image: string }[] }).containers[0];
     await mergePatchObject(
       this.http,
-      { apiVersion: 'v1', kind: 'Pod', namespace: pod.metadata.namespace ?? '', name: pod.metadata.name ?? '' },
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        namespace: pod.metadata.namespace ?? '',
+        name: pod.metadata.name ?? '',
+      },
       {
         status: {
           phase: exitCode === 0 ? 'Succeeded' : 'Failed',

@@ -26,7 +26,12 @@ function deployment(namespace: string, image: string): KubeObject {
         metadata: { labels: { app: 'web' } },
         spec: {
           containers: [
-            { name: 'web', image, resources: { limits: { cpu: '500m', memory: '64Mi' } }, env: [{ name: 'A', value: '1' }] },
+            {
+              name: 'web',
+              image,
+              resources: { limits: { cpu: '500m', memory: '64Mi' } },
+              env: [{ name: 'A', value: '1' }],
+            },
           ],
         },
       },
@@ -51,7 +56,12 @@ describe('server-side apply and drift helpers against the real API server', () =
     const desired = deployment(namespace, 'nginx:1');
     const applied = await applyObject(http, desired, { fieldManager: MANAGER });
     expect(applied.metadata.uid).toBeDefined();
-    const observed = await getObject(http, { apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: 'web' });
+    const observed = await getObject(http, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      namespace,
+      name: 'web',
+    });
     expect(observed).toBeDefined();
     expect(isSubset(desired, observed)).toBe(true);
     expect(foreignFieldOwners(observed as KubeObject, MANAGER)).toEqual([]);
@@ -62,10 +72,19 @@ describe('server-side apply and drift helpers against the real API server', () =
       query: { fieldManager: 'kubectl-edit' },
       body: {
         metadata: { labels: { hacked: 'yes' } },
-        spec: { template: { spec: { containers: [{ name: 'web', image: 'evil:1', env: [{ name: 'B', value: '2' }] }] } } },
+        spec: {
+          template: {
+            spec: { containers: [{ name: 'web', image: 'evil:1', env: [{ name: 'B', value: '2' }] }] },
+          },
+        },
       },
     });
-    const edited = (await getObject(http, { apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: 'web' })) as KubeObject;
+    const edited = (await getObject(http, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      namespace,
+      name: 'web',
+    })) as KubeObject;
     expect(isSubset(desired, edited)).toBe(false);
     const foreign = foreignFieldOwners(edited, MANAGER);
     expect(foreign.map((owner) => owner.manager)).toEqual(['kubectl-edit']);
@@ -79,8 +98,15 @@ describe('server-side apply and drift helpers against the real API server', () =
 
     // Re-apply with force takes the image back; the foreign env var stays (it is theirs) until removed.
     await applyObject(http, desired, { fieldManager: MANAGER, force: true });
-    const healed = (await getObject(http, { apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: 'web' })) as KubeObject;
-    const container = (healed['spec'] as { template: { spec: { containers: { image: string; env: unknown[] }[] } } }).template.spec.containers[0];
+    const healed = (await getObject(http, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      namespace,
+      name: 'web',
+    })) as KubeObject;
+    const container = (
+      healed['spec'] as { template: { spec: { containers: { image: string; env: unknown[] }[] } } }
+    ).template.spec.containers[0];
     expect(container?.image).toBe('nginx:1');
     expect(container?.env).toHaveLength(2);
     expect(isSubset(desired, healed)).toBe(false);
@@ -89,7 +115,12 @@ describe('server-side apply and drift helpers against the real API server', () =
   it('lists managed objects across kinds by label, skipping kinds the server does not serve', async () => {
     await applyObject(
       http,
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace, labels: { 'multinic.example.com/managed-by-operator': 'suite' } }, data: {} },
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'cm', namespace, labels: { 'multinic.example.com/managed-by-operator': 'suite' } },
+        data: {},
+      },
       { fieldManager: MANAGER },
     );
     const found = await listByLabel(
@@ -102,7 +133,10 @@ describe('server-side apply and drift helpers against the real API server', () =
       'multinic.example.com/managed-by-operator=suite',
       { namespace },
     );
-    expect(found.map((obj) => `${obj.kind}/${obj.metadata.name}`).sort()).toEqual(['ConfigMap/cm', 'Deployment/web']);
+    expect(found.map((obj) => `${obj.kind}/${obj.metadata.name}`).sort()).toEqual([
+      'ConfigMap/cm',
+      'Deployment/web',
+    ]);
   });
 
   it('deletes with a propagation policy and reports an already-missing object', async () => {
@@ -110,6 +144,8 @@ describe('server-side apply and drift helpers against the real API server', () =
     expect(await deleteObject(http, ref, { propagationPolicy: 'Foreground' })).toBe(true);
     await eventually(async () => expect(await getObject(http, ref)).toBeUndefined());
     expect(await deleteObject(http, ref)).toBe(false);
-    await expect(mergePatchObject(http, ref, { metadata: { labels: { a: 'b' } } })).rejects.toMatchObject({ statusCode: 404 });
+    await expect(mergePatchObject(http, ref, { metadata: { labels: { a: 'b' } } })).rejects.toMatchObject({
+      statusCode: 404,
+    });
   });
 });

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyObject, createObject, deleteObject, getObject, mergePatchObject } from '../../../src/kube/apply.js';
+import {
+  applyObject,
+  createObject,
+  deleteObject,
+  getObject,
+  mergePatchObject,
+} from '../../../src/kube/apply.js';
 import { ManualClock } from '../../../src/kube/clock.js';
 import { setCondition } from '../../../src/kube/conditions.js';
 import { EventRecorder } from '../../../src/kube/events.js';
@@ -71,17 +77,32 @@ describe('custom resources: informer, status writes and Events', () => {
     informer.start();
     await informer.waitForSync();
 
-    const created = await createObject<KubeObject>(http, { apiVersion: API_VERSION, kind: 'Widget', metadata: { name: 'w', namespace }, spec: { size: 1 } });
+    const created = await createObject<KubeObject>(http, {
+      apiVersion: API_VERSION,
+      kind: 'Widget',
+      metadata: { name: 'w', namespace },
+      spec: { size: 1 },
+    });
     await eventually(() => expect(informer.get('w', namespace)).toBeDefined());
 
     const now = new Date();
-    const status = { state: 'Ready', conditions: setCondition([], { type: 'Ready', status: 'True', reason: 'Done', message: 'ok' }, now) };
+    const status = {
+      state: 'Ready',
+      conditions: setCondition([], { type: 'Ready', status: 'True', reason: 'Done', message: 'ok' }, now),
+    };
     const first = await patchStatus(http, created, status);
     expect(first.written).toBe(true);
     expect(first.object['status']).toMatchObject({ state: 'Ready' });
 
     // Same status with a later timestamp: nothing to write.
-    const later = { state: 'Ready', conditions: setCondition([], { type: 'Ready', status: 'True', reason: 'Done', message: 'ok' }, new Date(now.getTime() + 60_000)) };
+    const later = {
+      state: 'Ready',
+      conditions: setCondition(
+        [],
+        { type: 'Ready', status: 'True', reason: 'Done', message: 'ok' },
+        new Date(now.getTime() + 60_000),
+      ),
+    };
     const second = await patchStatus(http, first.object, later);
     expect(second.written).toBe(false);
 
@@ -93,15 +114,29 @@ describe('custom resources: informer, status writes and Events', () => {
     await eventually(() => expect(all.length).toBeGreaterThanOrEqual(2));
     expect(relevant).toEqual(['add:1']);
 
-    await mergePatchObject(http, { apiVersion: API_VERSION, kind: 'Widget', namespace, name: 'w' }, { spec: { size: 2 } });
+    await mergePatchObject(
+      http,
+      { apiVersion: API_VERSION, kind: 'Widget', namespace, name: 'w' },
+      { spec: { size: 2 } },
+    );
     await eventually(() => expect(relevant).toEqual(['add:1', 'update:2']));
     await informer.stop();
   });
 
   it('aggregates repeated Events into one with a count', async () => {
-    const widget = (await getObject(http, { apiVersion: API_VERSION, kind: 'Widget', namespace, name: 'w' })) as KubeObject;
+    const widget = (await getObject(http, {
+      apiVersion: API_VERSION,
+      kind: 'Widget',
+      namespace,
+      name: 'w',
+    })) as KubeObject;
     // A clock that does not move: every repeat falls inside the rate-limit interval.
-    const recorder = new EventRecorder({ http, component: 'multinic-test', minIntervalMs: 1_000, clock: new ManualClock() });
+    const recorder = new EventRecorder({
+      http,
+      component: 'multinic-test',
+      minIntervalMs: 1_000,
+      clock: new ManualClock(),
+    });
     for (let i = 0; i < 5; i += 1) await recorder.record(widget, 'Warning', 'SomethingFailed', 'it broke');
     await recorder.record(widget, 'Normal', 'Repaired', 'fixed');
     await recorder.flush();

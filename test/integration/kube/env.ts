@@ -8,7 +8,8 @@ import { KubeHttp } from '../../../src/kube/http.js';
 
 export function adminHttp(): KubeHttp {
   const env = inject('multinic');
-  if (!env?.kubeconfigPath) throw new Error('integration env missing: run through the vitest integration project (global setup)');
+  if (!env?.kubeconfigPath)
+    throw new Error('integration env missing: run through the vitest integration project (global setup)');
   return new KubeHttp(loadKubeConfig({ kubeconfig: env.kubeconfigPath }));
 }
 
@@ -23,7 +24,11 @@ export async function deleteNamespace(http: KubeHttp, name: string): Promise<voi
 }
 
 /** Polls `check` until it returns without throwing (or `timeoutMs` passes, then rethrows). */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+export async function eventually<T>(
+  check: () => T | Promise<T>,
+  timeoutMs = 20_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

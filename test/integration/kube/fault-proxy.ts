@@ -14,7 +14,9 @@ import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
 
 interface KubeconfigFile {
-  clusters: { cluster: { server: string; 'certificate-authority-data'?: string; 'insecure-skip-tls-verify'?: boolean } }[];
+  clusters: {
+    cluster: { server: string; 'certificate-authority-data'?: string; 'insecure-skip-tls-verify'?: boolean };
+  }[];
   users: { user: { 'client-certificate-data'?: string; 'client-key-data'?: string; token?: string } }[];
 }
 
@@ -36,7 +38,11 @@ export class FaultProxy {
     const file = parse(readFileSync(kubeconfigPath, 'utf8')) as KubeconfigFile;
     const cluster = file.clusters[0]?.cluster;
     const user = file.users[0]?.user;
-    if (!cluster || !user || (!user.token && (!user['client-certificate-data'] || !user['client-key-data']))) {
+    if (
+      !cluster ||
+      !user ||
+      (!user.token && (!user['client-certificate-data'] || !user['client-key-data']))
+    ) {
       throw new Error(`${kubeconfigPath}: expected one cluster and a client-certificate or token user`);
     }
     const b64 = (text: string): string => Buffer.from(text, 'base64').toString('utf8');
@@ -143,7 +149,8 @@ export class FaultProxy {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const headers: Record<string, string> = {};
     for (const [key, value] of Object.entries(req.headers)) {
-      if (typeof value === 'string' && !['host', 'connection', 'authorization'].includes(key)) headers[key] = value;
+      if (typeof value === 'string' && !['host', 'connection', 'authorization'].includes(key))
+        headers[key] = value;
     }
     if (this.token) headers['authorization'] = `Bearer ${this.token}`;
     try {

@@ -21,7 +21,10 @@ function record(informer: Informer): Seen {
     add: (obj) => seen.adds.push(obj.metadata.name ?? ''),
     update: (old, obj) => {
       if (old === obj) seen.resyncs += 1;
-      else seen.updates.push(`${obj.metadata.name}=${String((obj['data'] as Record<string, string> | undefined)?.['v'])}`);
+      else
+        seen.updates.push(
+          `${obj.metadata.name}=${String((obj['data'] as Record<string, string> | undefined)?.['v'])}`,
+        );
     },
     delete: (obj) => seen.deletes.push(obj.metadata.name ?? ''),
   });
@@ -29,7 +32,12 @@ function record(informer: Informer): Seen {
 }
 
 function configMap(namespace: string, name: string, v: string): KubeObject {
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels: { suite: 'informer' } }, data: { v } };
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace, labels: { suite: 'informer' } },
+    data: { v },
+  };
 }
 
 async function restarts(reason: string): Promise<number> {
@@ -88,7 +96,11 @@ describe('Informer against the real API server', () => {
     expect(seen.adds).toContain('before');
 
     await createObject(admin, configMap(namespace, 'a', '1'));
-    await mergePatchObject(admin, { apiVersion: 'v1', kind: 'ConfigMap', namespace, name: 'a' }, { data: { v: '2' } });
+    await mergePatchObject(
+      admin,
+      { apiVersion: 'v1', kind: 'ConfigMap', namespace, name: 'a' },
+      { data: { v: '2' } },
+    );
     await eventually(() => expect(seen.updates).toContain('a=2'));
     expect(inf.get('a', namespace)?.['data']).toEqual({ v: '2' });
     expect(inf.get('a', namespace)?.kind).toBe('ConfigMap');
@@ -114,7 +126,11 @@ describe('Informer against the real API server', () => {
 
     proxy.setDown(true);
     await createObject(admin, configMap(namespace, 'while-down', '1'));
-    await mergePatchObject(admin, { apiVersion: 'v1', kind: 'ConfigMap', namespace, name: 'after-drop' }, { data: { v: '9' } });
+    await mergePatchObject(
+      admin,
+      { apiVersion: 'v1', kind: 'ConfigMap', namespace, name: 'after-drop' },
+      { data: { v: '9' } },
+    );
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(seen.adds).not.toContain('while-down');
     proxy.setDown(false);

@@ -54,7 +54,9 @@ describe('LeaderElector against the real API server', () => {
     const b = elector(admin, namespace, 'b');
     a.elector.start();
     b.elector.start();
-    await eventually(() => expect([a.elector.isLeader(), b.elector.isLeader()].filter(Boolean)).toHaveLength(1));
+    await eventually(() =>
+      expect([a.elector.isLeader(), b.elector.isLeader()].filter(Boolean)).toHaveLength(1),
+    );
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect([a.elector.isLeader(), b.elector.isLeader()].filter(Boolean)).toHaveLength(1);
     const [leader, follower] = a.elector.isLeader() ? [a, b] : [b, a];

@@ -29,13 +29,16 @@ describe('parseAgentControllerConfig', () => {
       leaseName: 'multinic-agent-controller',
     });
     expect(config.identity).toMatch(/^agent-controller-abc-[0-9a-f]+$/);
-    expect(parseAgentControllerConfig({}, 'host')).toMatchObject({ nodeConfigNamespace: 'multinic-system', maxConcurrentNodes: 1 });
+    expect(parseAgentControllerConfig({}, 'host')).toMatchObject({
+      nodeConfigNamespace: 'multinic-system',
+      maxConcurrentNodes: 1,
+    });
   });
 
   it('fails fast naming every bad variable', () => {
-    expect(() => parseAgentControllerConfig({ MAX_CONCURRENT_NODES: '0', AGENT_JOB_DEFAULTS: '{nope' }, 'h')).toThrow(
-      /MAX_CONCURRENT_NODES: .*AGENT_JOB_DEFAULTS: must be JSON/,
-    );
+    expect(() =>
+      parseAgentControllerConfig({ MAX_CONCURRENT_NODES: '0', AGENT_JOB_DEFAULTS: '{nope' }, 'h'),
+    ).toThrow(/MAX_CONCURRENT_NODES: .*AGENT_JOB_DEFAULTS: must be JSON/);
     expect(() => parseAgentControllerConfig({ AGENT_MODE: 'daemonset' }, 'h')).toThrow(/daemonset/);
   });
 });

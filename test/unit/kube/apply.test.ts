@@ -7,12 +7,25 @@ describe('isSubset', () => {
     metadata: { name: 'x', labels: { a: '1', extra: 'server' }, uid: 'u' },
     spec: {
       replicas: 1,
-      template: { spec: { containers: [{ name: 'app', image: 'i:1', imagePullPolicy: 'IfNotPresent', resources: { limits: { cpu: '1', memory: '128Mi' } } }] } },
+      template: {
+        spec: {
+          containers: [
+            {
+              name: 'app',
+              image: 'i:1',
+              imagePullPolicy: 'IfNotPresent',
+              resources: { limits: { cpu: '1', memory: '128Mi' } },
+            },
+          ],
+        },
+      },
     },
   };
 
   it('ignores fields the server added (defaults, uid, extra labels)', () => {
-    expect(isSubset({ metadata: { name: 'x', labels: { a: '1' } }, spec: { replicas: 1 } }, observed)).toBe(true);
+    expect(isSubset({ metadata: { name: 'x', labels: { a: '1' } }, spec: { replicas: 1 } }, observed)).toBe(
+      true,
+    );
   });
 
   it('sees a changed value, a missing field and a missing key', () => {
@@ -24,12 +37,22 @@ describe('isSubset', () => {
   it('compares arrays element by element and by length', () => {
     const containers = [{ name: 'app', image: 'i:1' }];
     expect(isSubset({ spec: { template: { spec: { containers } } } }, observed)).toBe(true);
-    expect(isSubset({ spec: { template: { spec: { containers: [...containers, { name: 'b' }] } } } }, observed)).toBe(false);
+    expect(
+      isSubset({ spec: { template: { spec: { containers: [...containers, { name: 'b' }] } } } }, observed),
+    ).toBe(false);
     expect(isSubset({ list: [1] }, { list: [1, 2] })).toBe(false);
   });
 
   it('compares quantities by value', () => {
-    const desired = { spec: { template: { spec: { containers: [{ name: 'app', resources: { limits: { cpu: '1000m', memory: '134217728' } } }] } } } };
+    const desired = {
+      spec: {
+        template: {
+          spec: {
+            containers: [{ name: 'app', resources: { limits: { cpu: '1000m', memory: '134217728' } } }],
+          },
+        },
+      },
+    };
     expect(isSubset(desired, observed)).toBe(true);
     expect(isSubset({ cpu: '500m' }, { cpu: '0.5' })).toBe(true);
     expect(isSubset({ cpu: '500m' }, { cpu: '1' })).toBe(false);
@@ -53,11 +76,31 @@ describe('foreignFieldOwners', () => {
           operation: 'Update',
           fieldsV1: {
             'f:metadata': { 'f:labels': { 'f:hacked': {} } },
-            'f:spec': { 'f:template': { 'f:spec': { 'f:containers': { 'k:{"name":"app"}': { '.': {}, 'f:env': { 'k:{"name":"FOO"}': { '.': {}, 'f:name': {}, 'f:value': {} } } } } } } },
+            'f:spec': {
+              'f:template': {
+                'f:spec': {
+                  'f:containers': {
+                    'k:{"name":"app"}': {
+                      '.': {},
+                      'f:env': { 'k:{"name":"FOO"}': { '.': {}, 'f:name': {}, 'f:value': {} } },
+                    },
+                  },
+                },
+              },
+            },
           },
         },
-        { manager: 'kube-controller-manager', operation: 'Update', subresource: 'status', fieldsV1: { 'f:status': { 'f:replicas': {} } } },
-        { manager: 'kube-controller-manager', operation: 'Update', fieldsV1: { 'f:metadata': { 'f:annotations': { 'f:deployment.kubernetes.io/revision': {} } } } },
+        {
+          manager: 'kube-controller-manager',
+          operation: 'Update',
+          subresource: 'status',
+          fieldsV1: { 'f:status': { 'f:replicas': {} } },
+        },
+        {
+          manager: 'kube-controller-manager',
+          operation: 'Update',
+          fieldsV1: { 'f:metadata': { 'f:annotations': { 'f:deployment.kubernetes.io/revision': {} } } },
+        },
       ],
     },
   };
@@ -77,7 +120,9 @@ describe('foreignFieldOwners', () => {
   });
 
   it('can ignore named managers', () => {
-    expect(foreignFieldOwners(observed, 'multinic-operator', { ignoreManagers: ['kubectl-edit'] })).toEqual([]);
+    expect(foreignFieldOwners(observed, 'multinic-operator', { ignoreManagers: ['kubectl-edit'] })).toEqual(
+      [],
+    );
   });
 
   it('flattens set members', () => {

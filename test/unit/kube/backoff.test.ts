@@ -4,7 +4,9 @@ import { ManualClock, sleep } from '../../../src/kube/clock.js';
 
 describe('backoffDelay', () => {
   it('doubles from the base and stops at the cap', () => {
-    const delays = [0, 1, 2, 3, 4, 5, 60].map((attempt) => backoffDelay(attempt, { baseMs: 100, maxMs: 1000 }));
+    const delays = [0, 1, 2, 3, 4, 5, 60].map((attempt) =>
+      backoffDelay(attempt, { baseMs: 100, maxMs: 1000 }),
+    );
     expect(delays).toEqual([100, 200, 400, 800, 1000, 1000, 1000]);
   });
 

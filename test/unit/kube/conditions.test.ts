@@ -8,14 +8,23 @@ describe('setCondition', () => {
   it('adds a condition with the transition time', () => {
     const list = setCondition([], { type: 'Ready', status: 'True', reason: 'Done', message: 'ok' }, t0);
     expect(list).toEqual([
-      { type: 'Ready', status: 'True', reason: 'Done', message: 'ok', lastTransitionTime: '2026-01-01T00:00:00Z' },
+      {
+        type: 'Ready',
+        status: 'True',
+        reason: 'Done',
+        message: 'ok',
+        lastTransitionTime: '2026-01-01T00:00:00Z',
+      },
     ]);
   });
 
   it('keeps lastTransitionTime when the status is unchanged, even if reason and message change', () => {
     const first = setCondition([], { type: 'Ready', status: 'False', reason: 'A', message: 'a' }, t0);
     const second = setCondition(first, { type: 'Ready', status: 'False', reason: 'B', message: 'b' }, t1);
-    expect(getCondition(second, 'Ready')).toMatchObject({ reason: 'B', lastTransitionTime: '2026-01-01T00:00:00Z' });
+    expect(getCondition(second, 'Ready')).toMatchObject({
+      reason: 'B',
+      lastTransitionTime: '2026-01-01T00:00:00Z',
+    });
   });
 
   it('moves lastTransitionTime when the status flips and keeps the other conditions in order', () => {

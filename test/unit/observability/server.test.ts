@@ -16,9 +16,17 @@ describe('health server', () => {
 
   it('answers /healthz and /readyz from pluggable checks, with reasons for failures', async () => {
     let ready: boolean | string = 'informers not synced';
-    server = await startHealthServer({ port: 0, host: '127.0.0.1', liveness: { loop: () => true }, readiness: { sync: () => ready } });
+    server = await startHealthServer({
+      port: 0,
+      host: '127.0.0.1',
+      liveness: { loop: () => true },
+      readiness: { sync: () => ready },
+    });
     expect(await get('/healthz')).toEqual({ status: 200, body: 'ok\n' });
-    expect(await get('/readyz')).toEqual({ status: 503, body: '[-] sync failed: informers not synced\nnot ok\n' });
+    expect(await get('/readyz')).toEqual({
+      status: 503,
+      body: '[-] sync failed: informers not synced\nnot ok\n',
+    });
     ready = true;
     expect((await get('/readyz')).status).toBe(200);
     expect((await get('/readyz?verbose')).body).toBe('[+] loop ok\n[+] sync ok\nok\n');
