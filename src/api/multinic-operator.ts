@@ -277,6 +277,18 @@ export const componentStatusSchema = z.strictObject({
   lastUpdated: dateTime().optional(),
 });
 
+/** The last finished backup Job of the database backup CronJob (issue 9). */
+export const lastBackupSchema = z.strictObject({
+  time: dateTime().describe('When the backup Job finished (or the CronJob last succeeded).'),
+  succeeded: z.boolean().describe('The Job completed (true) or failed (false).'),
+  jobName: k8sName().optional().describe('The backup Job; absent when only the CronJob status is known.'),
+  message: text(1024).optional().describe('Why the Job failed.'),
+});
+
+export const databaseStatusSchema = componentStatusSchema.extend({
+  lastBackup: lastBackupSchema.optional().describe('The last finished backup, when backups are enabled.'),
+});
+
 export const protectionStatusSchema = z.strictObject({
   active: z.boolean().optional(),
   mode: z.enum(PROTECTION_MODES).optional(),
@@ -292,7 +304,7 @@ export const multiNicOperatorStatusSchema = z.strictObject({
   lastUpdated: dateTime().optional(),
   controllerStatus: componentStatusSchema.optional(),
   agentControllerStatus: componentStatusSchema.optional(),
-  databaseStatus: componentStatusSchema.optional(),
+  databaseStatus: databaseStatusSchema.optional(),
   protectionStatus: protectionStatusSchema.optional(),
   databaseSecretName: dnsLabel().optional().describe('Secret holding the database credentials in use.'),
 });

@@ -349,6 +349,9 @@ export const openstackConfigStatusSchema = z.strictObject({
     .strictObject({
       nodes: count().optional().describe('Nodes with at least one managed interface.'),
       interfaces: count().optional().describe('Managed interfaces over all nodes.'),
+      pending: count()
+        .optional()
+        .describe('Delivered interfaces whose agent result (netplan success) is not in yet.'),
       downPorts: count().optional(),
       overflowPorts: count().optional().describe('Ports not assigned because a node already has 10.'),
     })

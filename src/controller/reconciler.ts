@@ -479,7 +479,9 @@ export class OpenstackConfigReconciler {
     const providerId = spec.credentials.k8sProviderID;
 
     // Viola cannot be asked what it holds: its delivered hashes come from the store (node_table),
-    // read before the transaction soft-deletes emptied nodes.
+    // plus the nodes emptied earlier whose empty POST has not succeeded yet. Emptied nodes stay
+    // active with their hash until the empty node config was delivered (`recordRemovals`), so a
+    // failed POST is sent again at the next sync.
     let delivered: Map<string, string | null>;
     const nodeIdOf = new Map<string, string | null>();
     if (observed !== undefined) {
@@ -490,6 +492,8 @@ export class OpenstackConfigReconciler {
       let rows;
       try {
         rows = await store.delivered(nodeIds);
+        for (const [nodeName, row] of await store.pendingRemovals(owner))
+          if (!rows.has(nodeName)) rows.set(nodeName, row);
       } catch (err) {
         throw classify(err, 'database');
       }
@@ -528,6 +532,7 @@ export class OpenstackConfigReconciler {
           })),
         ),
         ...(created !== undefined ? { createdAt: created } : {}),
+        keepEmptiedNodes: observed === undefined,
       });
     } catch (err) {
       throw classify(err, 'database');
@@ -584,6 +589,14 @@ export class OpenstackConfigReconciler {
     const results = observed === undefined ? [] : resultsToRecord(observed, previous);
     try {
       await store.recordDeliveries(deliveryPlan.apply);
+      if (observed === undefined) {
+        await store.recordRemovals(
+          deliveryPlan.remove.flatMap((nodeName) => {
+            const nodeId = nodeIdOf.get(nodeName);
+            return nodeId === undefined || nodeId === null ? [] : [nodeId];
+          }),
+        );
+      }
       await store.recordResults(results);
     } catch (err) {
       throw classify(err, 'database');

@@ -43,8 +43,15 @@ export interface SyncStore {
   ): Promise<StoredInterface[]>;
   /** Hashes delivered to a target that cannot be observed (Viola), by node name. */
   delivered(nodeIds: readonly string[]): Promise<Map<string, { hash: string; nodeId: string }>>;
+  /**
+   * Nodes the config emptied (persisted with `keepEmptiedNodes`) whose empty node config has not
+   * been delivered yet, by node name: a removal that failed is sent again.
+   */
+  pendingRemovals(owner: Owner): Promise<Map<string, { hash: string; nodeId: string }>>;
   persist(snapshot: ConfigSnapshot): Promise<PersistResult>;
   recordDeliveries(nodes: ReadonlyArray<{ nodeId: string; hash: string }>): Promise<void>;
+  /** The empty node configs of these nodes were delivered: soft-delete them (if still empty). */
+  recordRemovals(nodeIds: readonly string[]): Promise<void>;
   recordResults(results: readonly PortResult[]): Promise<void>;
   /** Finalizer: soft-delete everything of the config. */
   remove(owner: Owner): Promise<void>;
@@ -84,6 +91,26 @@ export class MariaDbStore implements SyncStore {
     );
   }
 
+  async pendingRemovals(owner: Owner): Promise<Map<string, { hash: string; nodeId: string }>> {
+    const rows = await this.db.select<{
+      attached_node_id: string;
+      attached_node_name: string;
+      delivered_hash: string;
+    }>(
+      'nodes.pending_removals',
+      `SELECT DISTINCT n.attached_node_id, n.attached_node_name, n.delivered_hash
+         FROM node_table n JOIN multi_interface i ON i.attached_node_id = n.attached_node_id
+        WHERE i.cr_namespace = ? AND i.cr_name = ? AND i.deleted_at IS NOT NULL
+          AND n.deleted_at IS NULL AND n.delivered_hash IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM multi_interface a
+                           WHERE a.attached_node_id = n.attached_node_id AND a.deleted_at IS NULL)`,
+      [owner.namespace, owner.name],
+    );
+    return new Map(
+      rows.map((row) => [row.attached_node_name, { hash: row.delivered_hash, nodeId: row.attached_node_id }]),
+    );
+  }
+
   async persist(snapshot: ConfigSnapshot): Promise<PersistResult> {
     const result = await persistConfigSnapshot(this.db, this.repositories, snapshot);
     return { writes: result.writes, conflicts: result.interfaces.conflicts };
@@ -93,6 +120,10 @@ export class MariaDbStore implements SyncStore {
     await mapBounded(nodes, 8, (node) =>
       this.repositories.nodes.recordDelivery(this.db, node.nodeId, node.hash),
     );
+  }
+
+  async recordRemovals(nodeIds: readonly string[]): Promise<void> {
+    if (nodeIds.length > 0) await this.repositories.nodes.softDeleteEmpty(this.db, nodeIds);
   }
 
   async recordResults(results: readonly PortResult[]): Promise<void> {
@@ -110,6 +141,8 @@ export class NodeConfigStore implements SyncStore {
   private readonly hashes = new Map<string, string>();
   private readonly snapshots = new Map<string, StoredInterface[]>();
   private readonly deliveredHashes = new Map<string, { nodeName: string; hash: string }>();
+  /** Owner key -> node ids emptied (`keepEmptiedNodes`) whose removal is not delivered yet. */
+  private readonly emptied = new Map<string, Set<string>>();
 
   recordedHash(owner: Owner): Promise<string> {
     return Promise.resolve(this.hashes.get(key(owner)) ?? '');
@@ -152,13 +185,28 @@ export class NodeConfigStore implements SyncStore {
     return Promise.resolve(out);
   }
 
+  pendingRemovals(owner: Owner): Promise<Map<string, { hash: string; nodeId: string }>> {
+    const out = new Map<string, { hash: string; nodeId: string }>();
+    for (const nodeId of this.emptied.get(key(owner)) ?? []) {
+      const entry = this.deliveredHashes.get(nodeId);
+      if (entry !== undefined) out.set(entry.nodeName, { hash: entry.hash, nodeId });
+    }
+    return Promise.resolve(out);
+  }
+
   persist(snapshot: ConfigSnapshot): Promise<PersistResult> {
     const names = new Map(snapshot.nodes.map((node) => [node.nodeId, node.nodeName]));
     const wanted = new Set(snapshot.nodes.map((node) => node.nodeId));
+    const emptied = this.emptied.get(key(snapshot.owner)) ?? new Set<string>();
+    for (const nodeId of wanted) emptied.delete(nodeId);
     for (const nodeId of [...this.deliveredHashes.keys()]) {
       const before = this.snapshots.get(key(snapshot.owner))?.some((row) => row.nodeId === nodeId) ?? false;
-      if (before && !wanted.has(nodeId)) this.deliveredHashes.delete(nodeId);
+      if (!before || wanted.has(nodeId)) continue;
+      if (snapshot.keepEmptiedNodes === true) emptied.add(nodeId);
+      else this.deliveredHashes.delete(nodeId);
     }
+    if (emptied.size > 0) this.emptied.set(key(snapshot.owner), emptied);
+    else this.emptied.delete(key(snapshot.owner));
     this.snapshots.set(
       key(snapshot.owner),
       snapshot.interfaces.map((i) => ({
@@ -182,6 +230,14 @@ export class NodeConfigStore implements SyncStore {
     return Promise.resolve();
   }
 
+  recordRemovals(nodeIds: readonly string[]): Promise<void> {
+    for (const nodeId of nodeIds) {
+      this.deliveredHashes.delete(nodeId);
+      for (const set of this.emptied.values()) set.delete(nodeId);
+    }
+    return Promise.resolve();
+  }
+
   recordResults(): Promise<void> {
     return Promise.resolve();
   }
@@ -189,6 +245,8 @@ export class NodeConfigStore implements SyncStore {
   remove(owner: Owner): Promise<void> {
     for (const row of this.snapshots.get(key(owner)) ?? [])
       if (row.nodeId !== null) this.deliveredHashes.delete(row.nodeId);
+    for (const nodeId of this.emptied.get(key(owner)) ?? []) this.deliveredHashes.delete(nodeId);
+    this.emptied.delete(key(owner));
     this.snapshots.delete(key(owner));
     this.hashes.delete(key(owner));
     return Promise.resolve();

@@ -58,6 +58,13 @@ export interface ConfigSnapshot {
   interfaces: readonly InterfaceRecord[];
   /** Stored as `created_at` of rows inserted now (the OpenstackConfig's creation time). */
   createdAt?: Date;
+  /**
+   * Leave nodes this sync empties active, with their delivered hash, instead of soft-deleting
+   * them: for targets that cannot be observed (Viola) the removal is recorded only once the
+   * empty node config was delivered (`nodes.softDeleteEmpty` then), so a failed delivery is
+   * retried. @default false
+   */
+  keepEmptiedNodes?: boolean;
 }
 
 export interface ConfigSyncResult {
@@ -98,7 +105,8 @@ export async function persistConfigSnapshot(
         snapshot.createdAt,
       );
       const touched = new Set(before.map((row) => row.attached_node_id));
-      const emptiedNodes = await repositories.nodes.softDeleteEmpty(tx, [...touched]);
+      const emptiedNodes =
+        snapshot.keepEmptiedNodes === true ? [] : await repositories.nodes.softDeleteEmpty(tx, [...touched]);
       const clashes = await repositories.interfaces.slotConflicts(
         tx,
         snapshot.nodes.map((node) => node.nodeId),

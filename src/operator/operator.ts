@@ -202,11 +202,30 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     managedInformers.push(informer);
     byResource.set(`${info.group}/${info.plural}`, informer);
   }
+  // Runs of the backup CronJob (they inherit its managed-by label): read for
+  // databaseStatus.lastBackup, never part of the managed inventory (agent Jobs are not ours).
+  let jobInformer: Informer<KubeObject> | undefined;
+  try {
+    await http.resource({ apiVersion: 'batch/v1', kind: 'Job' });
+    jobInformer = new Informer<KubeObject>({
+      http,
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      labelSelector: MANAGED_BY_LABEL,
+      resyncMs: 0,
+      clock,
+      logger,
+    });
+  } catch {
+    logger.info('operator: Jobs not served, lastBackup is not reported');
+  }
   const store: ObservedStore = {
     managedBy: (name) =>
       managedInformers.flatMap((informer) =>
         informer.list().filter((obj) => obj.metadata.labels?.[MANAGED_BY_LABEL] === name),
       ),
+    jobs: (name) =>
+      (jobInformer?.list() ?? []).filter((obj) => obj.metadata.labels?.[MANAGED_BY_LABEL] === name),
   };
 
   // --- webhook TLS + server ------------------------------------------------------------------
@@ -374,6 +393,17 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     },
     delete: (obj) => enqueue(`${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`),
   });
+  /** A Job run by a CronJob changed: its MultiNicOperator may have a new lastBackup. */
+  const enqueueCronJobRun = (obj: KubeObject): void => {
+    if (!(obj.metadata.ownerReferences ?? []).some((ref) => ref.kind === 'CronJob')) return;
+    const key = ownerKey(obj);
+    if (key !== undefined) enqueue(key);
+  };
+  jobInformer?.addHandler({
+    add: enqueueCronJobRun,
+    update: (_old, obj) => enqueueCronJobRun(obj),
+    delete: enqueueCronJobRun,
+  });
   for (const informer of managedInformers) {
     informer.addHandler({
       add: (obj) => {
@@ -423,9 +453,11 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
 
   crInformer.start();
   for (const informer of managedInformers) informer.start();
+  jobInformer?.start();
   const synced = Promise.all([
     crInformer.waitForSync(),
     ...managedInformers.map((informer) => informer.waitForSync()),
+    ...(jobInformer !== undefined ? [jobInformer.waitForSync()] : []),
   ]).then(() => undefined);
 
   // Every replica flushes its own denial counts; a timer, so bursts become one write per CR.
@@ -480,7 +512,11 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       if (rotationTimer !== undefined) clock.clearTimeout(rotationTimer);
       await elector.stop();
       await queue?.shutdown();
-      await Promise.all([crInformer.stop(), ...managedInformers.map((informer) => informer.stop())]);
+      await Promise.all([
+        crInformer.stop(),
+        ...managedInformers.map((informer) => informer.stop()),
+        ...(jobInformer !== undefined ? [jobInformer.stop()] : []),
+      ]);
       await Promise.all(accounting.owners().map((owner) => flushDenials(http, accounting, owner)));
       await recorder.flush().catch(() => undefined);
       await webhook?.close();

@@ -26,8 +26,8 @@ import type { Logger } from '../observability/logger.js';
 import { FIELD_MANAGER, FINALIZER } from './labels.js';
 import { decorate, identity, ownedBy, plan, refOfObject, withoutPaths } from './plan.js';
 import type { Action, Owner } from './plan.js';
-import { computeStatus, statusChanged, workloadReadiness } from './status.js';
-import type { OperatorStatus, WorkloadReadiness } from './status.js';
+import { computeStatus, lastBackupOf, statusChanged, workloadReadiness } from './status.js';
+import type { LastBackup, OperatorStatus, WorkloadReadiness } from './status.js';
 
 export const reconcileTotal = counter<'result'>({
   name: 'multinic_operator_reconcile_total',
@@ -60,6 +60,11 @@ const componentStatusGauge = gauge<'component' | 'namespace' | 'operator'>({
 export interface ObservedStore {
   /** Every object carrying `managed-by-operator=<name>` (any kind and namespace). */
   managedBy(name: string): KubeObject[];
+  /**
+   * Jobs carrying `managed-by-operator=<name>`: the runs of the backup CronJob (they inherit its
+   * labels). Read for `databaseStatus.lastBackup` only; never planned or pruned. @default none
+   */
+  jobs?(name: string): KubeObject[];
 }
 
 /** Records an Event on an object; best effort. */
@@ -186,6 +191,7 @@ export class OperatorReconciler {
         { reason: 'InvalidSpec', message: error.message },
         'internal',
         'off',
+        raw.status?.databaseStatus?.lastBackup,
       );
       this.#events(raw, 'Warning', 'InvalidSpec', error.message);
       throw new TerminalError('InvalidSpec', error.message);
@@ -204,6 +210,7 @@ export class OperatorReconciler {
         { reason: 'RenderFailed', message },
         databaseMode(cr),
         cr.spec.protection.mode,
+        raw.status?.databaseStatus?.lastBackup,
       );
       this.#events(raw, 'Warning', 'RenderFailed', message);
       throw new TerminalError('RenderFailed', message);
@@ -251,6 +258,19 @@ export class OperatorReconciler {
       );
     }
 
+    // The backup CronJob's runs -> databaseStatus.lastBackup (absent when backups are off).
+    const backupCronJob = desired.find(
+      (obj) => obj.kind === 'CronJob' && obj.metadata.labels?.[APP_COMPONENT_LABEL] === 'backup',
+    );
+    const lastBackup =
+      backupCronJob === undefined
+        ? undefined
+        : lastBackupOf(
+            observedById.get(identity(backupCronJob)),
+            this.#o.store.jobs?.(key.name) ?? [],
+            raw.status?.databaseStatus?.lastBackup,
+          );
+
     const error =
       failures.length > 0
         ? { reason: 'ApplyFailed', message: `${failures.length} object(s) failed: ${failures.join('; ')}` }
@@ -262,6 +282,7 @@ export class OperatorReconciler {
       error,
       databaseMode(cr),
       cr.spec.protection.mode,
+      lastBackup,
       databaseSecretName(cr, desired),
     );
     if (error !== undefined) {
@@ -361,6 +382,7 @@ export class OperatorReconciler {
     error: { reason: string; message: string } | undefined,
     database: 'internal' | 'external' | 'disabled',
     mode: 'policy' | 'webhook' | 'both' | 'off',
+    lastBackup: LastBackup | undefined,
     secretName?: string,
   ): Promise<OperatorStatus> {
     const serving = this.#o.protectionServing ?? (() => true);
@@ -372,6 +394,7 @@ export class OperatorReconciler {
       protectionMode: mode,
       protectionActive: mode !== 'off' && serving(mode),
       ...(secretName !== undefined ? { databaseSecretName: secretName } : {}),
+      ...(lastBackup !== undefined ? { lastBackup } : {}),
       ...(error !== undefined ? { error } : {}),
       now: new Date(this.#clock.now()),
     });
@@ -391,9 +414,16 @@ export class OperatorReconciler {
       delete protection.preventedMutations;
       delete protection.lastProtectionEvent;
     }
+    // A merge patch keeps members it does not name: a dropped lastBackup is removed with null.
+    const dropBackup =
+      raw.status?.databaseStatus?.lastBackup !== undefined && status.databaseStatus?.lastBackup === undefined;
     const patch = {
       ...(counted ? {} : { metadata: { resourceVersion: raw.metadata.resourceVersion } }),
-      status: { ...status, protectionStatus: protection },
+      status: {
+        ...status,
+        protectionStatus: protection,
+        ...(dropBackup ? { databaseStatus: { ...status.databaseStatus, lastBackup: null } } : {}),
+      },
     };
     try {
       await mergePatchObject(this.#o.http, ref, patch, {

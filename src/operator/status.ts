@@ -21,6 +21,21 @@ export interface ComponentStatus {
   lastUpdated: string;
 }
 
+/** `databaseStatus.lastBackup`: the last finished run of the backup CronJob. */
+export interface LastBackup {
+  /** When the backup Job finished (RFC 3339, as Kubernetes wrote it). */
+  time: string;
+  succeeded: boolean;
+  /** The backup Job; absent when only the CronJob's `lastSuccessfulTime` is known. */
+  jobName?: string;
+  /** Why the Job failed (its Failed condition). */
+  message?: string;
+}
+
+export interface DatabaseStatus extends ComponentStatus {
+  lastBackup?: LastBackup;
+}
+
 export interface ProtectionStatus {
   active: boolean;
   mode: 'policy' | 'webhook' | 'both' | 'off';
@@ -35,7 +50,7 @@ export interface OperatorStatus {
   conditions: Condition[];
   controllerStatus?: ComponentStatus;
   agentControllerStatus?: ComponentStatus;
-  databaseStatus?: ComponentStatus;
+  databaseStatus?: DatabaseStatus;
   databaseSecretName?: string;
   protectionStatus: ProtectionStatus;
   lastUpdated?: string;
@@ -100,6 +115,91 @@ export function workloadReadiness(
   };
 }
 
+interface JobLike {
+  metadata: KubeObject['metadata'];
+  status?: {
+    completionTime?: string;
+    conditions?: Array<{
+      type?: string;
+      status?: string;
+      reason?: string;
+      message?: string;
+      lastTransitionTime?: string;
+    }>;
+  };
+}
+
+const MESSAGE_MAX = 1024;
+
+function timeOf(value: string | undefined): number {
+  const parsed = value === undefined ? Number.NaN : Date.parse(value);
+  return Number.isNaN(parsed) ? Number.NEGATIVE_INFINITY : parsed;
+}
+
+/** A finished Job as a `LastBackup` (Complete or Failed condition True); undefined while it runs. */
+function finishedJob(job: JobLike): LastBackup | undefined {
+  const conditions = job.status?.conditions ?? [];
+  const done = conditions.find(
+    (item) => (item.type === 'Complete' || item.type === 'Failed') && item.status === 'True',
+  );
+  if (done === undefined) return undefined;
+  const succeeded = done.type === 'Complete';
+  // The CronJob's lastSuccessfulTime is the Job's completionTime: prefer it so both agree.
+  const time = succeeded ? (job.status?.completionTime ?? done.lastTransitionTime) : done.lastTransitionTime;
+  if (time === undefined) return undefined;
+  const text = [done.reason, done.message].filter((part) => part !== undefined && part !== '').join(': ');
+  return {
+    time,
+    succeeded,
+    ...(job.metadata.name !== undefined ? { jobName: job.metadata.name } : {}),
+    ...(!succeeded && text !== '' ? { message: text.slice(0, MESSAGE_MAX) } : {}),
+  };
+}
+
+/**
+ * `databaseStatus.lastBackup` from the backup CronJob (`undefined` when not observed yet), the
+ * Jobs observed (only those the CronJob owns count) and what the status already holds. The newest
+ * of: the newest finished Job, the CronJob's `status.lastSuccessfulTime`, the previous value
+ * (Jobs go away with the history limits and their TTL; the record never goes back in time). On a
+ * tie a Job wins (it names itself and says why it failed). Pure; unchanged input gives the same
+ * object back, so nothing is written.
+ */
+export function lastBackupOf(
+  cronJob: KubeObject | undefined,
+  jobs: readonly KubeObject[],
+  previous: LastBackup | undefined,
+): LastBackup | undefined {
+  const candidates: LastBackup[] = [];
+  const uid = cronJob?.metadata.uid;
+  if (cronJob !== undefined && uid !== undefined) {
+    const owned = jobs
+      .filter((job) => (job.metadata.ownerReferences ?? []).some((ref) => ref.uid === uid))
+      .map((job) => finishedJob(job as JobLike))
+      .filter((value): value is LastBackup => value !== undefined)
+      .sort((a, b) => timeOf(b.time) - timeOf(a.time));
+    if (owned[0] !== undefined) candidates.push(owned[0]);
+    const lastSuccess = (cronJob['status'] as { lastSuccessfulTime?: string } | undefined)
+      ?.lastSuccessfulTime;
+    if (lastSuccess !== undefined) candidates.push({ time: lastSuccess, succeeded: true });
+  }
+  if (previous !== undefined) candidates.push(previous);
+  let best: LastBackup | undefined;
+  for (const candidate of candidates) {
+    if (best === undefined || timeOf(candidate.time) > timeOf(best.time)) best = candidate;
+  }
+  if (best === undefined) return undefined;
+  // The same backup seen again (e.g. the CronJob's time after the Job is gone): keep what the
+  // status says about it, so the name and message are not lost and nothing is rewritten.
+  if (
+    previous !== undefined &&
+    best !== previous &&
+    timeOf(best.time) === timeOf(previous.time) &&
+    best.jobName === undefined
+  )
+    return previous;
+  return best;
+}
+
 export function isReady(workload: WorkloadReadiness): boolean {
   return workload.found && workload.rolledOut && workload.readyReplicas >= workload.desiredReplicas;
 }
@@ -117,6 +217,8 @@ export interface StatusInput {
   protectionActive: boolean;
   /** Secret with the database credentials in use. */
   databaseSecretName?: string;
+  /** The last finished backup (`lastBackupOf`); absent when backups are not enabled. */
+  lastBackup?: LastBackup;
   /** Denials not yet in `previous.protectionStatus`. */
   newDenials?: { count: number; last: Date };
   now: Date;
@@ -286,7 +388,7 @@ export function computeStatus(input: StatusInput): OperatorStatus {
   const controller = byComponent.get('controller') ?? [];
   const agentController = byComponent.get('agent-controller') ?? [];
   const database = byComponent.get('database') ?? [];
-  const databaseStatus: ComponentStatus =
+  const databaseComponent: ComponentStatus =
     input.database === 'internal'
       ? componentStatus(database, previous.databaseStatus, now)
       : (() => {
@@ -299,6 +401,13 @@ export function computeStatus(input: StatusInput): OperatorStatus {
             ? (previous.databaseStatus as ComponentStatus)
             : { ...value, lastUpdated: now };
         })();
+  const databaseStatus: DatabaseStatus = {
+    phase: databaseComponent.phase,
+    readyReplicas: databaseComponent.readyReplicas,
+    desiredReplicas: databaseComponent.desiredReplicas,
+    lastUpdated: databaseComponent.lastUpdated,
+    ...(input.lastBackup !== undefined ? { lastBackup: input.lastBackup } : {}),
+  };
 
   const oldProtection = previous.protectionStatus;
   const protectionStatus: ProtectionStatus = {

@@ -243,6 +243,51 @@ describe('delivery targets', () => {
     await waitForCondition('viola-down', 'Ready', 'True', 'Synced');
   });
 
+  it('viola: a failed empty POST for an emptied node is retried; the node is soft-deleted only after it succeeds', async () => {
+    const mine = (): ViolaPost[] => posts.filter((p) => p.providerId === 'k8s-viola-empty');
+    const nodeRow = async () =>
+      (
+        await database.pool.select<{ deleted_at: Date | null; delivered_hash: string | null }>(
+          'test.node',
+          'SELECT deleted_at, delivered_hash FROM node_table WHERE attached_node_id = ?',
+          [VM(8)],
+        )
+      )[0];
+    await createObject(
+      http,
+      config('viola-empty', 8, { settings: { ...settings, violaEndpoint: violaUrl } }),
+    );
+    await waitForCondition('viola-empty', 'Ready', 'True', 'Synced');
+    expect(mine()).toHaveLength(1);
+
+    violaStatus = 500;
+    try {
+      sim.admin.detachPort(PORT(8, 1));
+      await waitForCondition('viola-empty', 'Ready', 'False', 'ViolaPostError');
+      // The empty POST was tried and failed: the removal is not recorded yet.
+      expect(mine().length).toBeGreaterThanOrEqual(2);
+      expect(mine().at(-1)?.body).toEqual([{ nodeName: 'node-0008', instanceId: VM(8), interfaces: [] }]);
+      const pending = await nodeRow();
+      expect(pending?.deleted_at).toBeNull();
+      expect(pending?.delivered_hash).toMatch(/^[0-9a-f]{64}$/);
+      const failedPosts = mine().length;
+      // Still failing: the next syncs send the empty node again.
+      await waitFor(() => mine().length > failedPosts, { timeout: 30_000, what: 'empty POST retried' });
+    } finally {
+      violaStatus = 200;
+    }
+    await waitForCondition('viola-empty', 'Ready', 'True', 'Synced');
+    expect(mine().at(-1)?.body).toEqual([{ nodeName: 'node-0008', instanceId: VM(8), interfaces: [] }]);
+    const removed = await nodeRow();
+    expect(removed?.deleted_at).not.toBeNull();
+    expect(removed?.delivered_hash).toBeNull();
+    // Delivered: nothing is sent any more.
+    const settled = mine().length;
+    controller.trigger(ns.name, 'viola-empty');
+    await waitForCondition('viola-empty', 'Ready', 'True', 'NoChange');
+    expect(mine()).toHaveLength(settled);
+  });
+
   it('kubeconfig: applies node configs into the cluster named by the kubeconfig Secret', async () => {
     await createObject(
       http,

@@ -263,6 +263,83 @@ describe('multinic operator', () => {
     await waitGone(crRef(crNs.name, pruneName));
   });
 
+  it('reports the last backup Job of the backup CronJob in databaseStatus.lastBackup', async () => {
+    const http = adminHttp();
+    const backupName = 'backup';
+    const cr = externalDbCr(crNs.name, backupName);
+    const spec = cr['spec'] as { database: { backup: unknown } };
+    spec.database.backup = { enabled: true };
+    await createObject(http, cr);
+    const wanted = desiredFor(cr).find((obj) => obj.kind === 'CronJob');
+    expect(wanted).toBeDefined();
+    const cronJob = (await waitFor(() => exists(refOf(wanted as KubeObject)), {
+      what: 'backup CronJob',
+    })) as KubeObject & {
+      spec: { jobTemplate: { metadata?: { labels?: Record<string, string> }; spec: unknown } };
+    };
+    // No volume provisioner here: bind the backup claim to a PV so the Job's pod can be scheduled.
+    const claimRef = {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      namespace: crNs.name,
+      name: `${backupName}-db-backups`,
+    };
+    const claim = await waitFor(() => exists(claimRef), { what: 'backup PVC' });
+    const pvName = `${crNs.name}-backups`;
+    await createObject(http, {
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: pvName },
+      spec: {
+        capacity: { storage: '10Gi' },
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: (claim['spec'] as { storageClassName?: string }).storageClassName ?? '',
+        hostPath: { path: `/tmp/${pvName}` },
+        claimRef: { namespace: crNs.name, name: claimRef.name },
+      },
+    });
+    try {
+      // What `kubectl create job --from=cronjob/<name>` does: the template, owned by the CronJob.
+      const jobName = `${backupName}-manual-1`;
+      await createObject(http, {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: {
+          name: jobName,
+          namespace: crNs.name,
+          labels: cronJob.spec.jobTemplate.metadata?.labels ?? {},
+          annotations: { 'cronjob.kubernetes.io/instantiate': 'manual' },
+          ownerReferences: [
+            {
+              apiVersion: 'batch/v1',
+              kind: 'CronJob',
+              name: cronJob.metadata.name ?? '',
+              uid: cronJob.metadata.uid ?? '',
+              controller: true,
+            },
+          ],
+        },
+        spec: cronJob.spec.jobTemplate.spec,
+      });
+      type LastBackupStatus = { time?: string; succeeded?: boolean; jobName?: string };
+      const lastBackup = await waitFor(
+        async () => {
+          const got = await getCr(crNs.name, backupName);
+          const value = (got?.status?.databaseStatus as { lastBackup?: LastBackupStatus } | undefined)
+            ?.lastBackup;
+          return value?.succeeded === true ? value : undefined;
+        },
+        { what: 'databaseStatus.lastBackup.succeeded true', timeout: 90_000 },
+      );
+      expect(lastBackup).toMatchObject({ succeeded: true, jobName });
+      expect(Number.isNaN(Date.parse(lastBackup.time ?? ''))).toBe(false);
+    } finally {
+      await deleteObject(http, crRef(crNs.name, backupName));
+      await waitGone(crRef(crNs.name, backupName), 60_000);
+      await deleteObject(http, { apiVersion: 'v1', kind: 'PersistentVolume', name: pvName });
+    }
+  });
+
   it('elects one leader among two operators and fails over when the leader stops', async () => {
     if (operator === undefined) throw new Error('operator a did not start');
     const second = await startTestOperator(opNs.name, {

@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
 
 import type { KubeObject } from '../../../src/kube/types.js';
-import { computeStatus, statusChanged, workloadReadiness } from '../../../src/operator/status.js';
-import type { StatusInput, WorkloadReadiness } from '../../../src/operator/status.js';
+import {
+  computeStatus,
+  lastBackupOf,
+  statusChanged,
+  workloadReadiness,
+} from '../../../src/operator/status.js';
+import type { LastBackup, StatusInput, WorkloadReadiness } from '../../../src/operator/status.js';
 
 const t1 = new Date('2026-11-01T00:00:00Z');
 const t2 = new Date('2026-11-01T00:05:00Z');
@@ -164,5 +169,160 @@ describe('workloadReadiness', () => {
       found: false,
       desiredReplicas: 2,
     });
+  });
+});
+
+describe('lastBackupOf', () => {
+  const cronJob = (lastSuccessfulTime?: string): KubeObject => ({
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: { name: 'db-backup', namespace: 'ns', uid: 'cron-uid' },
+    ...(lastSuccessfulTime !== undefined ? { status: { lastSuccessfulTime } } : {}),
+  });
+  const job = (
+    name: string,
+    condition: { type: string; status?: string; time: string; reason?: string; message?: string } | undefined,
+    owner = 'cron-uid',
+    completionTime?: string,
+  ): KubeObject => ({
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name,
+      namespace: 'ns',
+      ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'db-backup', uid: owner }],
+    },
+    status: {
+      ...(completionTime !== undefined ? { completionTime } : {}),
+      conditions:
+        condition === undefined
+          ? []
+          : [
+              {
+                type: condition.type,
+                status: condition.status ?? 'True',
+                lastTransitionTime: condition.time,
+                ...(condition.reason !== undefined ? { reason: condition.reason } : {}),
+                ...(condition.message !== undefined ? { message: condition.message } : {}),
+              },
+            ],
+    },
+  });
+  const T1 = '2026-11-01T02:00:10Z';
+  const T2 = '2026-11-02T02:00:10Z';
+  const T3 = '2026-11-03T02:00:10Z';
+
+  const cases: Array<{
+    what: string;
+    cron: KubeObject | undefined;
+    jobs: KubeObject[];
+    previous?: LastBackup;
+    want: LastBackup | undefined;
+  }> = [
+    { what: 'nothing ran yet', cron: cronJob(), jobs: [], want: undefined },
+    {
+      what: 'a completed Job',
+      cron: cronJob(T1),
+      jobs: [job('b-1', { type: 'Complete', time: T1 }, 'cron-uid', T1)],
+      want: { time: T1, succeeded: true, jobName: 'b-1' },
+    },
+    {
+      what: 'the newest of several finished Jobs (a failure, with its reason)',
+      cron: cronJob(T1),
+      jobs: [
+        job('b-1', { type: 'Complete', time: T1 }, 'cron-uid', T1),
+        job('b-2', {
+          type: 'Failed',
+          time: T2,
+          reason: 'BackoffLimitExceeded',
+          message: 'has reached the limit',
+        }),
+      ],
+      want: {
+        time: T2,
+        succeeded: false,
+        jobName: 'b-2',
+        message: 'BackoffLimitExceeded: has reached the limit',
+      },
+    },
+    {
+      what: 'a running Job does not count',
+      cron: cronJob(T1),
+      jobs: [job('b-1', { type: 'Complete', time: T1 }, 'cron-uid', T1), job('b-2', undefined)],
+      want: { time: T1, succeeded: true, jobName: 'b-1' },
+    },
+    {
+      what: 'a condition that is not True does not count',
+      cron: cronJob(),
+      jobs: [job('b-1', { type: 'Failed', status: 'False', time: T1 })],
+      want: undefined,
+    },
+    {
+      what: 'Jobs of another owner are ignored',
+      cron: cronJob(),
+      jobs: [job('agent-x', { type: 'Complete', time: T3 }, 'other-uid', T3)],
+      want: undefined,
+    },
+    {
+      what: 'only the CronJob time is left (Jobs deleted)',
+      cron: cronJob(T2),
+      jobs: [],
+      want: { time: T2, succeeded: true },
+    },
+    {
+      what: 'the CronJob time of the backup already recorded keeps the Job name',
+      cron: cronJob(T2),
+      jobs: [],
+      previous: { time: T2, succeeded: true, jobName: 'b-2' },
+      want: { time: T2, succeeded: true, jobName: 'b-2' },
+    },
+    {
+      what: 'a newer failure in the status survives its Job being deleted',
+      cron: cronJob(T1),
+      jobs: [],
+      previous: { time: T2, succeeded: false, jobName: 'b-2', message: 'BackoffLimitExceeded' },
+      want: { time: T2, succeeded: false, jobName: 'b-2', message: 'BackoffLimitExceeded' },
+    },
+    {
+      what: 'a newer Job replaces the previous value',
+      cron: cronJob(T1),
+      jobs: [job('b-3', { type: 'Complete', time: T3 }, 'cron-uid', T3)],
+      previous: { time: T2, succeeded: false, jobName: 'b-2' },
+      want: { time: T3, succeeded: true, jobName: 'b-3' },
+    },
+    {
+      what: 'CronJob not observed yet: the previous value stays',
+      cron: undefined,
+      jobs: [job('b-3', { type: 'Complete', time: T3 }, 'cron-uid', T3)],
+      previous: { time: T2, succeeded: true, jobName: 'b-2' },
+      want: { time: T2, succeeded: true, jobName: 'b-2' },
+    },
+  ];
+  it.each(cases)('$what', ({ cron, jobs, previous, want }) => {
+    expect(lastBackupOf(cron, jobs, previous)).toEqual(want);
+  });
+
+  it('computeStatus reports it under databaseStatus and writes only when it changes', () => {
+    const lastBackup: LastBackup = { time: T1, succeeded: true, jobName: 'b-1' };
+    const first = computeStatus({ ...base, lastBackup });
+    expect(first.databaseStatus?.lastBackup).toEqual(lastBackup);
+    const derived = lastBackupOf(cronJob(T1), [], first.databaseStatus?.lastBackup);
+    expect(derived).toEqual(lastBackup);
+    const again = computeStatus({
+      ...base,
+      previous: first,
+      ...(derived ? { lastBackup: derived } : {}),
+      now: t2,
+    });
+    expect(statusChanged(first, again)).toBe(false);
+    const failed = computeStatus({
+      ...base,
+      previous: first,
+      lastBackup: { time: T2, succeeded: false, jobName: 'b-2' },
+      now: t2,
+    });
+    expect(statusChanged(first, failed)).toBe(true);
+    expect(failed.databaseStatus).toMatchObject({ phase: 'Running', lastBackup: { succeeded: false } });
+    expect(computeStatus(base).databaseStatus).not.toHaveProperty('lastBackup');
   });
 });
