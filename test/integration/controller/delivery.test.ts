@@ -346,6 +346,9 @@ describe('credential sources', () => {
 
 describe('DOWN ports and trigger modes', () => {
   it('a DOWN port is delivered and tracked in status.downPortRetry', async () => {
+    // The port is attached after the config exists: with the creation-time baseline on (the
+    // default), a port created in an earlier second than the config would be filtered out.
+    await createObject(http, config('down', 6));
     const port = sim.admin.addPort({
       network_id: NET(1),
       device_id: VM(6),
@@ -353,7 +356,6 @@ describe('DOWN ports and trigger modes', () => {
       fixed_ips: [{ subnet_id: SUBNET(1), ip_address: '10.1.9.9' }],
       id: 'd0d0d0d0-0000-4000-8000-000000000001',
     });
-    await createObject(http, config('down', 6));
     const s = await waitFor(
       async () => {
         const current = await status('down');
