@@ -481,7 +481,8 @@ export class OpenstackConfigReconciler {
     // Viola cannot be asked what it holds: its delivered hashes come from the store (node_table),
     // plus the nodes emptied earlier whose empty POST has not succeeded yet. Emptied nodes stay
     // active with their hash until the empty node config was delivered (`recordRemovals`), so a
-    // failed POST is sent again at the next sync.
+    // failed POST is sent again at the next sync. Pending removals are looked up by the config's
+    // removed ports and by its VMs, so a node emptied by a port moving away is found as well.
     let delivered: Map<string, string | null>;
     const nodeIdOf = new Map<string, string | null>();
     if (observed !== undefined) {
@@ -492,7 +493,8 @@ export class OpenstackConfigReconciler {
       let rows;
       try {
         rows = await store.delivered(nodeIds);
-        for (const [nodeName, row] of await store.pendingRemovals(owner))
+        const vmIds = discovery.servers.map((server) => server.id);
+        for (const [nodeName, row] of await store.pendingRemovals(owner, vmIds))
           if (!rows.has(nodeName)) rows.set(nodeName, row);
       } catch (err) {
         throw classify(err, 'database');

@@ -44,10 +44,15 @@ export interface SyncStore {
   /** Hashes delivered to a target that cannot be observed (Viola), by node name. */
   delivered(nodeIds: readonly string[]): Promise<Map<string, { hash: string; nodeId: string }>>;
   /**
-   * Nodes the config emptied (persisted with `keepEmptiedNodes`) whose empty node config has not
-   * been delivered yet, by node name: a removal that failed is sent again.
+   * Delivered nodes left without any active interface whose empty node config has not been
+   * delivered yet (persisted with `keepEmptiedNodes`), by node name: a removal that failed is sent
+   * again. Found however they got emptied: nodes that had a (now removed) port of the config, and
+   * `nodeIds` (the config's VMs), e.g. a node whose port moved to another node of the config.
    */
-  pendingRemovals(owner: Owner): Promise<Map<string, { hash: string; nodeId: string }>>;
+  pendingRemovals(
+    owner: Owner,
+    nodeIds?: readonly string[],
+  ): Promise<Map<string, { hash: string; nodeId: string }>>;
   persist(snapshot: ConfigSnapshot): Promise<PersistResult>;
   recordDeliveries(nodes: ReadonlyArray<{ nodeId: string; hash: string }>): Promise<void>;
   /** The empty node configs of these nodes were delivered: soft-delete them (if still empty). */
@@ -91,21 +96,35 @@ export class MariaDbStore implements SyncStore {
     );
   }
 
-  async pendingRemovals(owner: Owner): Promise<Map<string, { hash: string; nodeId: string }>> {
-    const rows = await this.db.select<{
-      attached_node_id: string;
-      attached_node_name: string;
-      delivered_hash: string;
-    }>(
+  async pendingRemovals(
+    owner: Owner,
+    nodeIds: readonly string[] = [],
+  ): Promise<Map<string, { hash: string; nodeId: string }>> {
+    type Row = { attached_node_id: string; attached_node_name: string; delivered_hash: string };
+    const EMPTY = `n.deleted_at IS NULL AND n.delivered_hash IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM multi_interface a
+                           WHERE a.attached_node_id = n.attached_node_id AND a.deleted_at IS NULL)`;
+    const rows = await this.db.select<Row>(
       'nodes.pending_removals',
       `SELECT DISTINCT n.attached_node_id, n.attached_node_name, n.delivered_hash
          FROM node_table n JOIN multi_interface i ON i.attached_node_id = n.attached_node_id
-        WHERE i.cr_namespace = ? AND i.cr_name = ? AND i.deleted_at IS NOT NULL
-          AND n.deleted_at IS NULL AND n.delivered_hash IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM multi_interface a
-                           WHERE a.attached_node_id = n.attached_node_id AND a.deleted_at IS NULL)`,
+        WHERE i.cr_namespace = ? AND i.cr_name = ? AND i.deleted_at IS NOT NULL AND ${EMPTY}`,
       [owner.namespace, owner.name],
     );
+    // The config's own VMs: a node emptied because its port moved to another node keeps no
+    // removed interface row, so it is found by id.
+    const unique = [...new Set(nodeIds)];
+    for (let at = 0; at < unique.length; at += 1000) {
+      const part = unique.slice(at, at + 1000);
+      rows.push(
+        ...(await this.db.select<Row>(
+          'nodes.pending_removals_by_id',
+          `SELECT n.attached_node_id, n.attached_node_name, n.delivered_hash FROM node_table n
+            WHERE n.attached_node_id IN (${part.map(() => '?').join(', ')}) AND ${EMPTY}`,
+          part,
+        )),
+      );
+    }
     return new Map(
       rows.map((row) => [row.attached_node_name, { hash: row.delivered_hash, nodeId: row.attached_node_id }]),
     );
@@ -185,11 +204,17 @@ export class NodeConfigStore implements SyncStore {
     return Promise.resolve(out);
   }
 
-  pendingRemovals(owner: Owner): Promise<Map<string, { hash: string; nodeId: string }>> {
+  pendingRemovals(
+    owner: Owner,
+    nodeIds: readonly string[] = [],
+  ): Promise<Map<string, { hash: string; nodeId: string }>> {
     const out = new Map<string, { hash: string; nodeId: string }>();
-    for (const nodeId of this.emptied.get(key(owner)) ?? []) {
+    const active = new Set(
+      [...this.snapshots.values()].flat().flatMap((row) => (row.nodeId === null ? [] : [row.nodeId])),
+    );
+    for (const nodeId of [...(this.emptied.get(key(owner)) ?? []), ...nodeIds]) {
       const entry = this.deliveredHashes.get(nodeId);
-      if (entry !== undefined) out.set(entry.nodeName, { hash: entry.hash, nodeId });
+      if (entry !== undefined && !active.has(nodeId)) out.set(entry.nodeName, { hash: entry.hash, nodeId });
     }
     return Promise.resolve(out);
   }

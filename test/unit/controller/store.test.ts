@@ -85,4 +85,31 @@ describe('NodeConfigStore removals (Viola)', () => {
     expect(await store.delivered([b.id])).toEqual(new Map());
     expect(await store.pendingRemovals(owner)).toEqual(new Map());
   });
+
+  it('finds a node emptied by its port moving to another node (by the config VM ids)', async () => {
+    const store = new NodeConfigStore();
+    await store.persist(snapshot([a, b], true));
+    await store.recordDeliveries([
+      { nodeId: a.id, hash: 'hash-a' },
+      { nodeId: b.id, hash: 'hash-b' },
+    ]);
+    // Both ports on node-a now; node-b is empty though no port of the config was removed.
+    const moved = snapshot([a, b], true);
+    const both: ConfigSnapshot = {
+      ...moved,
+      nodes: [{ nodeId: a.id, nodeName: a.name }],
+      interfaces: moved.interfaces.map((i, index) => ({
+        ...i,
+        nodeId: a.id,
+        nodeName: a.name,
+        interfaceIndex: index,
+      })),
+    };
+    await store.persist(both);
+    expect([...(await store.pendingRemovals(owner, [a.id, b.id])).keys()]).toEqual(['node-b']);
+    await store.recordRemovals([b.id]);
+    expect(await store.pendingRemovals(owner, [a.id, b.id])).toEqual(new Map());
+    // A node that still has an active interface is never a pending removal.
+    expect(await store.pendingRemovals(owner, [a.id])).toEqual(new Map());
+  });
 });
