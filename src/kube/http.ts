@@ -5,6 +5,7 @@
 // API:
 //   new KubeHttp(kc, { timeoutMs?, userAgent? })
 //   http.request<T>(method, path, { query?, body?, contentType?, signal?, timeoutMs? }): Promise<T>
+//   http.getText(path, { query?, signal?, timeoutMs? }): Promise<string>   (non-JSON, e.g. /metrics)
 //   http.stream(path, query, signal): Promise<ReadableStream<Uint8Array>>      (watch bodies)
 //   http.resource({apiVersion, kind}): Promise<{ plural, namespaced, group, version }>   (cached discovery)
 //   http.collectionPath(kindRef, namespace?) / http.objectPath(ref, subresource?)
@@ -148,6 +149,36 @@ export class KubeHttp {
     } finally {
       requestsTotal.inc({ verb, code: String(status) });
       requestSeconds.observe({ verb }, (performance.now() - started) / 1000);
+    }
+  }
+
+  /** A GET of a non-JSON path (e.g. `/metrics`); resolves with the body text, rejects with `KubeApiError`. */
+  async getText(path: string, options: Omit<RequestOptions, 'body' | 'contentType'> = {}): Promise<string> {
+    const started = performance.now();
+    this.requestCount += 1;
+    const timeout = AbortSignal.timeout(options.timeoutMs ?? this.timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    let status = 0;
+    try {
+      const { url, headers, dispatcher } = await this.prepare('GET', path, options);
+      headers['accept'] = 'text/plain';
+      const response = await fetch(url, {
+        method: 'GET',
+        headers,
+        signal,
+        ...(dispatcher ? { dispatcher } : {}),
+      });
+      status = response.status;
+      const text = await response.text();
+      if (status < 200 || status >= 300) throw errorFrom('GET', path, status, safeJson(text), text);
+      return text;
+    } catch (err) {
+      if (err instanceof KubeApiError) throw err;
+      const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      throw new KubeApiError('GET', path, 0, 'Transport', undefined, message);
+    } finally {
+      requestsTotal.inc({ verb: 'get', code: String(status) });
+      requestSeconds.observe({ verb: 'get' }, (performance.now() - started) / 1000);
     }
   }
 

@@ -25,6 +25,7 @@ import type { AdmissionConfig, AdmissionRequest } from './admission.js';
 import { nextRotationCheck } from './certs.js';
 import { flushDenials } from './denials.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_NAMESPACE_LABEL } from './labels.js';
+import { startPolicyDenialPoller } from './policy-denials.js';
 import { ProtectionAccounting } from './protection-accounting.js';
 import type { OwnerRef } from './protection-accounting.js';
 import { OperatorReconciler } from './reconciler.js';
@@ -109,6 +110,11 @@ export interface OperatorOptions {
   workers?: number;
   /** How often denial counts are flushed to status. @default 2_000 */
   denialFlushMs?: number;
+  /**
+   * How often the leader reads the API server's `/metrics` to count ValidatingAdmissionPolicy
+   * denials (policy mode has no callback). @default 15_000
+   */
+  policyDenialPollMs?: number;
   clock?: Clock;
   logger?: Logger;
 }
@@ -451,6 +457,26 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     },
   });
 
+  // Policy-mode denials happen inside the API server: the leader counts them from its metrics.
+  const policyInformer = byResource.get('admissionregistration.k8s.io/validatingadmissionpolicies');
+  const policyDenials = startPolicyDenialPoller({
+    http,
+    intervalMs: options.policyDenialPollMs ?? 15_000,
+    enabled: () => elector.isLeader() && policyInformer !== undefined,
+    ownerOf: (policy) => {
+      const vap = policyInformer?.get(policy);
+      const key = vap === undefined ? undefined : ownerKey(vap);
+      if (key === undefined) return undefined;
+      if (options.watchNamespace !== undefined && !key.startsWith(`${options.watchNamespace}/`))
+        return undefined;
+      const slash = key.indexOf('/');
+      return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+    },
+    record: (owner, count, policy) => accounting.recordPolicy(owner, count, policy),
+    clock,
+    logger,
+  });
+
   crInformer.start();
   for (const informer of managedInformers) informer.start();
   jobInformer?.start();
@@ -490,6 +516,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       logger,
     });
   } catch (error) {
+    policyDenials.stop();
     await webhook?.close();
     throw error;
   }
@@ -509,6 +536,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     accounting,
     async stop() {
       clearInterval(flushTimer);
+      policyDenials.stop();
       if (rotationTimer !== undefined) clock.clearTimeout(rotationTimer);
       await elector.stop();
       await queue?.shutdown();

@@ -6,7 +6,7 @@ import type { AdmissionDecision, AdmissionRequest } from './admission.js';
 
 export const protectionEvents = counter<'kind' | 'operation' | 'reason'>({
   name: 'multinic_operator_protection_events_total',
-  help: 'Mutations of protected objects denied by the protection webhook',
+  help: 'Mutations of protected objects denied by the protection webhook or ValidatingAdmissionPolicy',
   labelNames: ['kind', 'operation', 'reason'],
 });
 
@@ -54,10 +54,28 @@ export class ProtectionAccounting {
     protectionEvents.inc({ kind: request.kind.kind, operation: request.operation, reason: decision.reason });
     if (request.dryRun === true || decision.owner?.namespace === undefined) return;
     const owner: OwnerRef = { namespace: decision.owner.namespace, name: decision.owner.name };
+    this.#count(owner, 1, decision.message);
+  }
+
+  /**
+   * Records `count` denials by the ValidatingAdmissionPolicy `policy` (read from the API server's
+   * metrics: no kind, operation or dry-run flag is known; dry-run denials are included).
+   */
+  recordPolicy(owner: OwnerRef, count: number, policy: string): void {
+    if (count <= 0) return;
+    protectionEvents.inc({ kind: 'unknown', operation: 'unknown', reason: 'PolicyDenied' }, count);
+    this.#count(
+      owner,
+      count,
+      `ValidatingAdmissionPolicy ${policy} denied ${count} mutation${count === 1 ? '' : 's'} of objects managed by MultiNicOperator ${owner.namespace}/${owner.name}`,
+    );
+  }
+
+  #count(owner: OwnerRef, count: number, message: string): void {
     const key = keyOf(owner);
     const now = this.#now();
     const pending = this.#pending.get(key);
-    this.#pending.set(key, { count: (pending?.count ?? 0) + 1, last: now });
+    this.#pending.set(key, { count: (pending?.count ?? 0) + count, last: now });
 
     const last = this.#events.get(key);
     if (last === undefined || now.getTime() - last.at >= this.#interval) {
@@ -66,9 +84,9 @@ export class ProtectionAccounting {
           ? ` (${last.suppressed} more denials not reported separately)`
           : '';
       this.#events.set(key, { at: now.getTime(), suppressed: 0 });
-      this.#emit(owner, 'MutationDenied', `${decision.message}${more}`);
+      this.#emit(owner, 'MutationDenied', `${message}${more}`);
     } else {
-      last.suppressed += 1;
+      last.suppressed += count;
     }
     this.#onPending(owner);
   }

@@ -194,6 +194,8 @@ export function operatorRules(): PolicyRule[] {
       resourceNames: [WEBHOOK_CONFIGURATION_NAME],
       verbs: ['get', 'patch', 'update'],
     },
+    // The API server's metrics: ValidatingAdmissionPolicy denials (policy mode) are counted from them.
+    { nonResourceUrLs: ['/metrics'], verbs: ['get'] },
   ];
 }
 

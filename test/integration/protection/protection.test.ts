@@ -151,6 +151,7 @@ beforeAll(async () => {
     webhookDnsNames: ['localhost'],
     webhookIpAddresses: ['127.0.0.1'],
     denialFlushMs: 500,
+    policyDenialPollMs: 200,
   });
   await waitFor(() => operator?.isLeader(), { what: 'operator to lead', timeout: 20_000 });
   for (const mode of MODES) await createObject(adminHttp(), cr(mode));
@@ -228,6 +229,47 @@ describe('accounting', () => {
     );
     expect(got.active).toBe(true);
     expect(got.lastProtectionEvent).toBeDefined();
+  });
+
+  it('counts policy denials (read from the API server metrics) in status.protectionStatus', async () => {
+    const [deployment] = protectedRefs('policy');
+    if (deployment === undefined) throw new Error('no protected Deployment');
+    const counted = async (): Promise<number> =>
+      (await getCr(crNs.name, crName('policy')))?.status?.protectionStatus?.preventedMutations ?? 0;
+    const before = await counted();
+    const message = await denial(() =>
+      mergePatchObject(alice, deployment, { metadata: { annotations: { 'edited-by-hand': 'again' } } }),
+    );
+    expect(message).toContain(`MultiNicOperator '${crName('policy')}'`);
+    const got = await waitFor(
+      async () => {
+        const status = (await getCr(crNs.name, crName('policy')))?.status?.protectionStatus;
+        return (status?.preventedMutations ?? 0) > before ? status : undefined;
+      },
+      { what: `preventedMutations of ${crName('policy')} > ${before}`, timeout: 30_000 },
+    );
+    expect(got.active).toBe(true);
+    expect(got.lastProtectionEvent).toBeDefined();
+    // Counted from the policy's metric (the policy denies before any webhook is asked).
+    await waitFor(
+      async () => {
+        const events = await adminHttp().request<{ items: Array<{ reason?: string; message?: string }> }>(
+          'GET',
+          `/api/v1/namespaces/${crNs.name}/events`,
+          { query: { fieldSelector: `involvedObject.name=${crName('policy')}` } },
+        );
+        return events.items.some(
+          (event) =>
+            event.reason === 'MutationDenied' && event.message?.includes('ValidatingAdmissionPolicy'),
+        )
+          ? true
+          : undefined;
+      },
+      {
+        what: `a MutationDenied Event on ${crName('policy')} naming the ValidatingAdmissionPolicy`,
+        timeout: 30_000,
+      },
+    );
   });
 });
 

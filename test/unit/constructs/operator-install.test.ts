@@ -84,12 +84,14 @@ describe('MultiNicOperatorInstall', () => {
   });
 
   it('derives a least-privilege ClusterRole: every kind the system renders, every permission it grants, no wildcards', () => {
-    const rules = dig(find(manifests, 'ClusterRole', 'multinic-operator'), 'rules') as {
+    const all = dig(find(manifests, 'ClusterRole', 'multinic-operator'), 'rules') as {
       apiGroups: string[];
       resources: string[];
       verbs: string[];
       resourceNames?: string[];
+      nonResourceURLs?: string[];
     }[];
+    const rules = all.filter((r) => r.nonResourceURLs === undefined);
     expect(JSON.stringify(rules)).not.toContain('*');
     const can = (group: string, resource: string, verb: string) =>
       rules.some(
@@ -147,7 +149,15 @@ describe('MultiNicOperatorInstall', () => {
       verbs: ['list', 'watch'],
     });
     expect(can('', 'nodes', 'delete')).toBe(false);
-    expect(operatorRules()).toEqual(rules);
+    // The API server's metrics (policy-mode denials are counted from them), nothing else.
+    expect(all.filter((r) => r.nonResourceURLs !== undefined)).toEqual([
+      { nonResourceURLs: ['/metrics'], verbs: ['get'] },
+    ]);
+    expect(
+      operatorRules().map(({ nonResourceUrLs, ...rule }) =>
+        nonResourceUrLs === undefined ? rule : { ...rule, nonResourceURLs: nonResourceUrLs },
+      ),
+    ).toEqual(all);
   });
 
   it('lets only the webhook and health ports in and DNS and the API server out', () => {
