@@ -8,4 +8,7 @@ bash tools/provision.sh
 MULTINIC_CONTROL_PLANE_BIN="$(tools/control-plane/build.sh | tail -n 1)"
 export MULTINIC_CONTROL_PLANE_BIN
 echo "test: provisioning took $((SECONDS - start))s (control plane in $MULTINIC_CONTROL_PLANE_BIN)"
+# vitest strips types without checking them: type-check tests and the published build first.
+tsc --noEmit
+tsc -p tsconfig.build.json --noEmit
 exec vitest run "$@"
