@@ -3,7 +3,7 @@
 // Losing the lease stops the controller and ends the process (exit code 1) so that a fresh
 // start re-syncs; SIGTERM releases the lease for a fast hand-over.
 import { hostname } from 'node:os';
-import { LeaderElector } from '../kube/leader-election.js';
+import { runWithLeadership } from '../kube/leader-election.js';
 import type { KubeHttp } from '../kube/http.js';
 import { enableProcessMetrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
@@ -24,16 +24,16 @@ export async function runAgentController(options: RunAgentControllerOptions): Pr
   const config = options.config ?? parseAgentControllerConfig(process.env, hostname());
   enableProcessMetrics();
   let controller: AgentController | undefined;
-  let leading = !config.leaderElection;
+  // Health is served before the election starts, so a bad port fails before any Lease is taken.
+  let isLeader = (): boolean => false;
   const server = await startHealthServer({
     port: config.healthPort,
     logger,
     readiness: {
-      leader: () => leading || 'not the leader',
+      leader: () => isLeader() || 'not the leader',
       informers: () => controller?.hasSynced() === true || 'caches not synced',
     },
   });
-  let lost = false;
   const startController = (): void => {
     controller = new AgentController({
       http,
@@ -49,39 +49,25 @@ export async function runAgentController(options: RunAgentControllerOptions): Pr
       .start()
       .catch((err: unknown) => logger.error('agent-controller failed to start', { error: err }));
   };
-  let elector: LeaderElector | undefined;
-  let resolveLost: () => void = () => undefined;
-  const lostPromise = new Promise<void>((resolve) => (resolveLost = resolve));
-  if (config.leaderElection) {
-    elector = new LeaderElector({
-      http,
-      namespace: config.leaseNamespace,
-      name: config.leaseName,
-      identity: config.identity,
-      logger,
-      onStartedLeading: () => {
-        leading = true;
-        startController();
-      },
-      onStoppedLeading: () => {
-        leading = false;
-        lost = true;
-        resolveLost();
-      },
-    });
-    elector.start();
-  } else {
-    startController();
-  }
+  const leadership = runWithLeadership({
+    http,
+    logger,
+    lease: config.leaderElection
+      ? { namespace: config.leaseNamespace, name: config.leaseName, identity: config.identity }
+      : undefined,
+    start: startController,
+  });
+  isLeader = () => leadership.isLeader();
   logger.info('agent-controller running', {
     nodeConfigNamespace: config.nodeConfigNamespace,
     agentNamespace: config.agentNamespace,
     maxConcurrentNodes: config.maxConcurrentNodes,
     leaderElection: config.leaderElection,
   });
-  await Promise.race([options.stopped, lostPromise]);
+  await Promise.race([options.stopped, leadership.lost]);
+  const lost = leadership.hasLost();
   await controller?.stop();
-  await elector?.stop();
+  await leadership.stop();
   await server.close();
   if (lost) logger.error('lost leadership; exiting so that a new start re-syncs');
   return lost ? 1 : 0;

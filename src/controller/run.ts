@@ -7,7 +7,7 @@ import { createDatabase } from '../db/pool.js';
 import type { Database } from '../db/pool.js';
 import { migrate } from '../db/migrate.js';
 import { createRepositories } from '../db/repositories.js';
-import { LeaderElector } from '../kube/leader-election.js';
+import { runWithLeadership } from '../kube/leader-election.js';
 import type { KubeHttp } from '../kube/http.js';
 import { enableProcessMetrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
@@ -39,12 +39,13 @@ export async function runController(options: RunControllerOptions): Promise<numb
   if (db === undefined) logger.warn('no database configured: node configs only, no inventory API');
   const repositories = createRepositories();
   let controller: OpenstackConfigController | undefined;
-  let leading = !config.leaderElection;
+  // Health is served before the election starts, so a bad port fails before any Lease is taken.
+  let isLeader = (): boolean => false;
   const server = await startHealthServer({
     port: config.healthPort,
     logger,
     readiness: {
-      leader: () => leading || 'not the leader',
+      leader: () => isLeader() || 'not the leader',
       informers: () => controller?.hasSynced() === true || 'caches not synced',
       database: async () => {
         await db?.ping();
@@ -83,39 +84,24 @@ export async function runController(options: RunControllerOptions): Promise<numb
     });
     controller.start().catch((err: unknown) => logger.error('controller failed to start', { error: err }));
   };
-  let elector: LeaderElector | undefined;
-  let lost = false;
-  let resolveLost: () => void = () => undefined;
-  const lostPromise = new Promise<void>((resolve) => (resolveLost = resolve));
-  if (config.leaderElection) {
-    elector = new LeaderElector({
-      http,
-      namespace: config.namespace,
-      name: config.leaseName,
-      identity: config.identity,
-      logger,
-      onStartedLeading: () => {
-        leading = true;
-        startController();
-      },
-      onStoppedLeading: () => {
-        leading = false;
-        lost = true;
-        resolveLost();
-      },
-    });
-    elector.start();
-  } else {
-    startController();
-  }
+  const leadership = runWithLeadership({
+    http,
+    logger,
+    lease: config.leaderElection
+      ? { namespace: config.namespace, name: config.leaseName, identity: config.identity }
+      : undefined,
+    start: startController,
+  });
+  isLeader = () => leadership.isLeader();
   logger.info('controller running', {
     nodeConfigNamespace: config.nodeConfigNamespace,
     inventory: config.inventory,
     leaderElection: config.leaderElection,
   });
-  await Promise.race([options.stopped, lostPromise]);
+  await Promise.race([options.stopped, leadership.lost]);
+  const lost = leadership.hasLost();
   await controller?.stop();
-  await elector?.stop();
+  await leadership.stop();
   await inventory?.close();
   await server.close();
   if (options.db === undefined) await db?.close();

@@ -13,6 +13,8 @@
 //   await le.stop()       steps down (onStoppedLeading fires if we led) and releases the lease
 // `onStartedLeading` receives an AbortSignal that aborts when leadership is lost or on stop.
 // Metric: multinic_kube_leader{lease} 1 while this process leads.
+//   runWithLeadership({ http, logger, lease | undefined, start })  the roles' process pattern:
+//       start() once leading; `.lost` resolves on a lost lease (not on stop()); `.isLeader()`.
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { gauge } from '../observability/metrics.js';
 import { sleep, systemClock, type Clock } from './clock.js';
@@ -234,4 +236,71 @@ export class LeaderElector {
     });
     this.observe(released);
   }
+}
+
+export interface LeadershipOptions {
+  http: KubeHttp;
+  logger: Logger;
+  /** The Lease to hold; `undefined` runs without election (a single replica leads at once). */
+  lease:
+    | Pick<
+        LeaderElectorOptions,
+        'namespace' | 'name' | 'identity' | 'leaseDurationSeconds' | 'renewDeadlineMs' | 'retryPeriodMs'
+      >
+    | undefined;
+  /** Starts the work that only the leader does; called once, when leadership is first acquired. */
+  start: () => void;
+}
+
+/** What a role's process loop needs from leader election. */
+export interface Leadership {
+  isLeader(): boolean;
+  /** Resolves when leadership is lost (never while stopping); the process should then exit. */
+  readonly lost: Promise<void>;
+  hasLost(): boolean;
+  /** Releases the lease (a successor takes over at once); does not count as losing it. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The process pattern every controller role shares: run `start` while holding the Lease (or at
+ * once without election), and report a lost lease so the process exits and re-syncs on restart.
+ */
+export function runWithLeadership(options: LeadershipOptions): Leadership {
+  const { lease } = options;
+  let leading = lease === undefined;
+  let lost = false;
+  let stopping = false;
+  let resolveLost: () => void = () => undefined;
+  const lostPromise = new Promise<void>((resolve) => (resolveLost = resolve));
+  let elector: LeaderElector | undefined;
+  if (lease === undefined) {
+    options.start();
+  } else {
+    elector = new LeaderElector({
+      http: options.http,
+      ...lease,
+      logger: options.logger,
+      onStartedLeading: () => {
+        leading = true;
+        options.start();
+      },
+      onStoppedLeading: () => {
+        leading = false;
+        if (stopping) return;
+        lost = true;
+        resolveLost();
+      },
+    });
+    elector.start();
+  }
+  return {
+    isLeader: () => leading,
+    lost: lostPromise,
+    hasLost: () => lost,
+    stop: async () => {
+      stopping = true;
+      await elector?.stop();
+    },
+  };
 }

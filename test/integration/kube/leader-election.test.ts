@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { getObject } from '../../../src/kube/apply.js';
 import { KubeHttp } from '../../../src/kube/http.js';
-import { LeaderElector } from '../../../src/kube/leader-election.js';
+import { LeaderElector, runWithLeadership } from '../../../src/kube/leader-election.js';
+import { silentLogger } from '../../../src/observability/logger.js';
 import type { KubeObject } from '../../../src/kube/types.js';
 import { FaultProxy } from './fault-proxy.js';
 import { adminHttp, createNamespace, deleteNamespace, eventually } from './env.js';
@@ -96,5 +97,34 @@ describe('LeaderElector against the real API server', () => {
     expect(cutOff.elector.isLeader()).toBe(false);
     await cutOff.elector.stop();
     await other.elector.stop();
+  });
+
+  it('runWithLeadership starts the work once leading, reports a cut-off as lost and a stop as not lost', async () => {
+    const timing = { leaseDurationSeconds: 2, renewDeadlineMs: 1_500, retryPeriodMs: 200 };
+    let starts = 0;
+    const stopped = runWithLeadership({
+      http: admin,
+      logger: silentLogger,
+      lease: { namespace, name: 'role-lease-a', identity: 'a', ...timing },
+      start: () => (starts += 1),
+    });
+    await eventually(() => expect(stopped.isLeader()).toBe(true));
+    await stopped.stop();
+    expect(stopped.hasLost()).toBe(false);
+
+    const cutOff = runWithLeadership({
+      http: new KubeHttp(proxy.kubeConfig()),
+      logger: silentLogger,
+      lease: { namespace, name: 'role-lease-b', identity: 'b', ...timing },
+      start: () => (starts += 1),
+    });
+    await eventually(() => expect(cutOff.isLeader()).toBe(true));
+    proxy.setDown(true);
+    await cutOff.lost;
+    proxy.setDown(false);
+    expect(cutOff.hasLost()).toBe(true);
+    expect(cutOff.isLeader()).toBe(false);
+    expect(starts).toBe(2);
+    await cutOff.stop();
   });
 });
