@@ -7,6 +7,7 @@ import { parseAgentControllerConfig } from '../../agent-controller/config.js';
 import { runAgentController } from '../../agent-controller/run.js';
 import { createKubeClients, loadKubeConfig } from '../../kube/config.js';
 import { createLogger } from '../../observability/logger.js';
+import { untilStopSignal } from '../signals.js';
 
 const USAGE = `usage: multinic agent-controller [--kubeconfig PATH]
 
@@ -37,10 +38,7 @@ export async function run(args: string[]): Promise<number> {
     const config = parseAgentControllerConfig(process.env, hostname());
     const kc = loadKubeConfig(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {});
     const { http } = createKubeClients(kc);
-    const stopped = new Promise<void>((resolve) => {
-      process.once('SIGTERM', () => resolve());
-      process.once('SIGINT', () => resolve());
-    });
+    const stopped = untilStopSignal();
     return await runAgentController({ http, logger, config, stopped });
   } catch (error) {
     logger.error('agent-controller failed', { error });

@@ -8,6 +8,7 @@ import { parseControllerConfig } from '../../controller/config.js';
 import { runController } from '../../controller/run.js';
 import { createKubeClients, loadKubeConfig } from '../../kube/config.js';
 import { createLogger } from '../../observability/logger.js';
+import { untilStopSignal } from '../signals.js';
 
 const USAGE = `usage: multinic controller [--kubeconfig PATH]
 
@@ -40,10 +41,7 @@ export async function run(args: string[]): Promise<number> {
     const config = parseControllerConfig(process.env, hostname());
     const kc = loadKubeConfig(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {});
     const { http } = createKubeClients(kc);
-    const stopped = new Promise<void>((resolve) => {
-      process.once('SIGTERM', () => resolve());
-      process.once('SIGINT', () => resolve());
-    });
+    const stopped = untilStopSignal();
     return await runController({ http, logger, config, stopped });
   } catch (error) {
     logger.error('controller failed', { error });

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { generateFixture, loadFixture, parseFixture } from '../../openstack/simulator/fixture.js';
 import { startSimulator } from '../../openstack/simulator/server.js';
+import { untilStopSignal } from '../signals.js';
 
 const USAGE = `usage: multinic openstack-sim (--fixture FILE | --generate VMSxPORTS) [--port N] [--host ADDR]
                               [--public-url URL] [--token-ttl SECONDS] [--latency-ms MS]`;
@@ -72,10 +73,7 @@ export async function run(args: string[]): Promise<number> {
         admin: `${sim.url}/_admin`,
       }),
     );
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await untilStopSignal();
     await sim.stop();
     return 0;
   } catch (err) {

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { createKubeClients, loadKubeConfig } from '../../kube/config.js';
 import { createLogger } from '../../observability/logger.js';
 import { startOperator } from '../../operator/operator.js';
+import { untilStopSignal } from '../signals.js';
 
 const USAGE = `usage: multinic operator [options]
 
@@ -113,10 +114,7 @@ export async function run(args: string[]): Promise<number> {
       metricsPort: operator.metricsPort,
       webhookPort: operator.webhookPort,
     });
-    await new Promise<void>((resolve) => {
-      process.once('SIGTERM', () => resolve());
-      process.once('SIGINT', () => resolve());
-    });
+    await untilStopSignal();
     logger.info('operator: stopping');
     await operator.stop();
     return 0;
