@@ -109,3 +109,26 @@ export async function mapBounded<T, R>(
 export function unique(values: readonly string[]): string[] {
   return [...new Set(values)];
 }
+
+export interface ListChunkedRequest extends Omit<ListAllRequest, 'query'> {
+  /** Filter parameter the values go into (`id`, `device_id`). */
+  key: string;
+  values: readonly string[];
+  /** Filters sent with every chunk. */
+  query?: QueryParams;
+  /** @default 50 */
+  maxPerChunk?: number;
+  /** Chunks in flight at once. @default 4 */
+  concurrency?: number;
+}
+
+/** `listAll` once per chunk of `values` (URLs stay bounded), concurrency bounded; duplicate
+ * values are sent once and an empty `values` list makes no call. Results are concatenated. */
+export async function listAllChunked<T>(session: OpenStackSession, req: ListChunkedRequest): Promise<T[]> {
+  const { key, values, query = [], maxPerChunk = 50, concurrency = 4, ...list } = req;
+  const chunks = chunkForQuery(key, unique(values), { maxPerChunk });
+  const pages = await mapBounded(chunks, concurrency, (chunk) =>
+    listAll<T>(session, { ...list, query: [...chunk.map((value) => [key, value] as const), ...query] }),
+  );
+  return pages.flat();
+}

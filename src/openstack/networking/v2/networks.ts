@@ -1,6 +1,6 @@
 // Neutron v2.0 networks: get (MTU) and list by ids.
 import type { OpenStackSession } from '../../session.js';
-import { chunkForQuery, listAll, mapBounded, unique } from '../../pagination.js';
+import { listAll, listAllChunked } from '../../pagination.js';
 
 export interface Network {
   id: string;
@@ -44,21 +44,14 @@ export async function listNetworks(
   if (options.projectId !== undefined) base.push(['project_id', options.projectId]);
   if (options.fields !== undefined)
     for (const f of new Set(['id', ...options.fields])) base.push(['fields', f]);
-  const list = (query: Array<readonly [string, string]>): Promise<Network[]> =>
-    listAll<Network>(session, {
-      service: 'network',
-      operation: 'networks.list',
-      path: '/networks',
-      collection: 'networks',
-      query,
-      ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
-      ...(options.signal !== undefined ? { signal: options.signal } : {}),
-    });
-  if (options.ids === undefined) return list(base);
-  const ids = unique(options.ids);
-  if (ids.length === 0) return [];
-  const pages = await mapBounded(chunkForQuery('id', ids), 4, (chunk) =>
-    list([...chunk.map((id) => ['id', id] as const), ...base]),
-  );
-  return pages.flat();
+  const request = {
+    service: 'network',
+    operation: 'networks.list',
+    path: '/networks',
+    collection: 'networks',
+    ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
+  } as const;
+  if (options.ids === undefined) return listAll<Network>(session, { ...request, query: base });
+  return listAllChunked<Network>(session, { ...request, key: 'id', values: options.ids, query: base });
 }

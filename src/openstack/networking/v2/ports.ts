@@ -1,7 +1,7 @@
 // Neutron v2.0 ports: list (filters, many device_id values per request, fields projection,
 // pagination) and get.
-import type { OpenStackSession, QueryParams } from '../../session.js';
-import { chunkForQuery, listAll, mapBounded, unique } from '../../pagination.js';
+import type { OpenStackSession } from '../../session.js';
+import { listAll, listAllChunked } from '../../pagination.js';
 
 export interface FixedIp {
   subnet_id: string;
@@ -81,28 +81,29 @@ function baseQuery(options: ListPortsOptions): Array<readonly [string, string]> 
  */
 export async function listPorts(session: OpenStackSession, options: ListPortsOptions = {}): Promise<Port[]> {
   const base = baseQuery(options);
-  const list = (query: QueryParams): Promise<Port[]> =>
-    listAll<Port>(session, {
-      service: 'network',
-      operation: 'ports.list',
-      path: '/ports',
-      collection: 'ports',
-      query,
-      ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
-      ...(options.signal !== undefined ? { signal: options.signal } : {}),
-    });
+  const request = {
+    service: 'network',
+    operation: 'ports.list',
+    path: '/ports',
+    collection: 'ports',
+    ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
+  } as const;
   const key = options.deviceIds !== undefined ? 'device_id' : options.ids !== undefined ? 'id' : undefined;
-  if (key === undefined) return list(base);
-  const values = unique(options.deviceIds ?? options.ids ?? []);
-  if (values.length === 0) return [];
-  const chunks = chunkForQuery(key, values, { maxPerChunk: options.maxIdsPerRequest ?? 50 });
-  const pages = await mapBounded(chunks, options.concurrency ?? 4, (chunk) =>
-    list([...chunk.map((value) => [key, value] as const), ...base]),
-  );
+  if (key === undefined) return listAll<Port>(session, { ...request, query: base });
+  const values = options.deviceIds ?? options.ids ?? [];
+  const listed = await listAllChunked<Port>(session, {
+    ...request,
+    key,
+    values,
+    query: base,
+    ...(options.maxIdsPerRequest !== undefined ? { maxPerChunk: options.maxIdsPerRequest } : {}),
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+  });
   const wanted = new Set(values);
   const seen = new Set<string>();
   const ports: Port[] = [];
-  for (const port of pages.flat()) {
+  for (const port of listed) {
     const match = key === 'device_id' ? wanted.has(port.device_id) : wanted.has(port.id);
     if (!match || seen.has(port.id)) continue;
     seen.add(port.id);

@@ -1,7 +1,7 @@
 // Neutron v2.0 subnets: by id, by ids (one list call), by unique name.
 import type { OpenStackSession } from '../../session.js';
 import { isStatus, SubnetNotFoundError, SubnetNotUniqueError } from '../../errors.js';
-import { chunkForQuery, listAll, mapBounded, unique } from '../../pagination.js';
+import { listAll, listAllChunked, unique } from '../../pagination.js';
 
 export interface Subnet {
   id: string;
@@ -53,23 +53,16 @@ export async function listSubnets(
   if (options.projectId !== undefined) base.push(['project_id', options.projectId]);
   if (options.fields !== undefined)
     for (const f of new Set(['id', ...options.fields])) base.push(['fields', f]);
-  const list = (query: Array<readonly [string, string]>): Promise<Subnet[]> =>
-    listAll<Subnet>(session, {
-      service: 'network',
-      operation: 'subnets.list',
-      path: '/subnets',
-      collection: 'subnets',
-      query,
-      ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
-      ...(options.signal !== undefined ? { signal: options.signal } : {}),
-    });
-  if (options.ids === undefined) return list(base);
-  const ids = unique(options.ids);
-  if (ids.length === 0) return [];
-  const pages = await mapBounded(chunkForQuery('id', ids), 4, (chunk) =>
-    list([...chunk.map((id) => ['id', id] as const), ...base]),
-  );
-  return pages.flat();
+  const request = {
+    service: 'network',
+    operation: 'subnets.list',
+    path: '/subnets',
+    collection: 'subnets',
+    ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
+  } as const;
+  if (options.ids === undefined) return listAll<Subnet>(session, { ...request, query: base });
+  return listAllChunked<Subnet>(session, { ...request, key: 'id', values: options.ids, query: base });
 }
 
 /** The subnets with these ids, in the given order (one list call per 50 ids); any missing → `SubnetNotFoundError`. */
