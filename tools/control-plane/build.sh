@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the pinned local control plane (etcd, kube-apiserver, kube-controller-manager,
-# kube-scheduler, kwok) from the Go module proxy into a cache directory keyed by version.
+# kube-scheduler, kubelet, kwok) from the Go module proxy into a cache directory keyed by version.
 # Warm runs only check that the binaries exist. Prints one line per step with its timing.
 #
 #   tools/control-plane/build.sh            # -> prints the bin directory on its last line
@@ -44,7 +44,8 @@ build_kubernetes() {
   cd "$here/kubernetes" && go build -p "${GO_BUILD_P:-2}" -trimpath -ldflags "$ldflags" -o "$bin_dir/" \
     k8s.io/kubernetes/cmd/kube-apiserver \
     k8s.io/kubernetes/cmd/kube-controller-manager \
-    k8s.io/kubernetes/cmd/kube-scheduler
+    k8s.io/kubernetes/cmd/kube-scheduler \
+    k8s.io/kubernetes/cmd/kubelet
 }
 
 build_kwok() {
@@ -53,5 +54,5 @@ build_kwok() {
 
 step etcd etcd build_etcd
 step kwok kwok build_kwok
-step kubernetes kube-scheduler build_kubernetes
+step kubernetes kubelet build_kubernetes
 echo "$bin_dir"
