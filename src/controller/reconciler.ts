@@ -103,6 +103,11 @@ export interface OpenstackConfigReconcilerOptions {
   nodeConfigNamespace?: string;
   /** Default Viola endpoint (env VIOLA_ENDPOINT) when `settings.violaEndpoint` is absent. */
   violaEndpoint?: string;
+  /**
+   * Accept `user.exec` in workload-cluster kubeconfigs (`--insecure-kubeconfig-exec`): the
+   * command runs inside the controller. @default false
+   */
+  insecureKubeconfigExec?: boolean;
   /** Reads Secrets (credentials, encrypt keys, kubeconfigs). @default - GET through `http` */
   readSecret?: SecretReader;
   events?: EventRecorder;
@@ -411,7 +416,10 @@ export class OpenstackConfigReconciler {
     const key = `kubeconfig|${namespace}|${createHash('sha256').update(kubeconfig).digest('hex')}`;
     if (state.kubeconfig?.key !== key) {
       const delivery = new KubeNodeConfigDelivery({
-        http: kubeHttpFromKubeconfig(kubeconfig),
+        http: kubeHttpFromKubeconfig(kubeconfig, {
+          allowExec: this.options.insecureKubeconfigExec === true,
+          source: `${config.metadata.namespace ?? ''}/${ref.name} (key '${ref.key}')`,
+        }),
         mode: 'kubeconfig',
         namespace,
       });
@@ -627,6 +635,14 @@ export class OpenstackConfigReconciler {
     const problems: Array<{ reason: string; message: string }> = [];
     if (missing.length > 0)
       problems.push({ reason: 'VmNotFound', message: `VMs not found in Nova: ${missing.join(', ')}` });
+    if (discovery.ambiguousVmNames.length > 0) {
+      problems.push({
+        reason: 'VmNameNotUnique',
+        message: `VM names carried by several servers (none of them is used; list the VM ids instead): ${discovery.ambiguousVmNames
+          .map((a) => `${a.name} (${a.serverIds.join(', ')})`)
+          .join('; ')}`,
+      });
+    }
     if (effective.overflow.length > 0) {
       problems.push({
         reason: 'TooManyInterfaces',

@@ -1,11 +1,11 @@
 // What the controller asks OpenStack on each reconcile, with as few calls as possible:
 // one token (cached), subnets in one call, their networks in one call, servers by id (the
 // project's server list, 1,000 per call, when many; else GETs with bounded concurrency) or
-// by name (anchored alternations, ≤ 40 names per call), and the
+// by exact name (one anchored filter per name, or the project's list when many), and the
 // ports of all those VMs with ≤ 50 device_id values per call — run side by side.
 import type { OpenStackSession } from './session.js';
 import { findServersByName, getServers, listServers } from './compute/v2/servers.js';
-import type { Server } from './compute/v2/servers.js';
+import type { Server, ServerNameLookup } from './compute/v2/servers.js';
 import { DISCOVERY_PORT_FIELDS, listPorts } from './networking/v2/ports.js';
 import type { Port } from './networking/v2/ports.js';
 import { findSubnetByName, getSubnetsByIds } from './networking/v2/subnets.js';
@@ -51,6 +51,10 @@ export interface DiscoverPortsOptions {
   serverLookup?: 'get' | 'list' | 'auto';
   /** @default 50 */
   listThreshold?: number;
+  /** How VMs given by name are read (see `findServersByName`). @default 'auto' */
+  nameLookup?: ServerNameLookup;
+  /** Names from which `nameLookup: 'auto'` lists the project instead of one request per name. @default 25 */
+  nameListThreshold?: number;
   /** device_id values per port-list request. @default 50 */
   maxIdsPerRequest?: number;
   signal?: AbortSignal;
@@ -67,6 +71,8 @@ export interface DiscoveryResult {
   networks: Network[];
   missingVmIds: string[];
   missingVmNames: string[];
+  /** Names that more than one server in scope carries: none of them is used (never guessed). */
+  ambiguousVmNames: Array<{ name: string; serverIds: string[] }>;
   /** Non-fatal problems (a network lookup failed: MTU unknown). */
   warnings: string[];
 }
@@ -115,15 +121,31 @@ export async function discoverPorts(
     const [found, ports] = await Promise.all([serversById(), portsOf(vmIds)]);
     return { ...found, ports };
   };
-  const byName = async (): Promise<{ servers: Server[]; missing: string[]; ports: Port[] }> => {
-    if (vmNames.length === 0) return { servers: [], missing: [], ports: [] };
-    const groups = await findServersByName(session, vmNames, signal);
-    const servers = [...groups.values()].flat();
-    const missing = [...groups].filter(([, group]) => group.length === 0).map(([name]) => name);
+  const byName = async (): Promise<{
+    servers: Server[];
+    missing: string[];
+    ambiguous: Array<{ name: string; serverIds: string[] }>;
+    ports: Port[];
+  }> => {
+    if (vmNames.length === 0) return { servers: [], missing: [], ambiguous: [], ports: [] };
+    const groups = await findServersByName(session, vmNames, {
+      ...(options.nameLookup !== undefined ? { lookup: options.nameLookup } : {}),
+      ...(options.nameListThreshold !== undefined ? { listThreshold: options.nameListThreshold } : {}),
+      ...signal,
+    });
+    const servers: Server[] = [];
+    const missing: string[] = [];
+    const ambiguous: Array<{ name: string; serverIds: string[] }> = [];
+    for (const [name, group] of groups) {
+      if (group.length === 0) missing.push(name);
+      else if (group.length > 1) ambiguous.push({ name, serverIds: group.map((server) => server.id).sort() });
+      else servers.push(...group);
+    }
     const byIdAlready = new Set(vmIds);
     return {
       servers,
       missing,
+      ambiguous,
       ports: await portsOf(servers.map((server) => server.id).filter((id) => !byIdAlready.has(id))),
     };
   };
@@ -179,6 +201,7 @@ export async function discoverPorts(
     networks: target.networks,
     missingVmIds: ids.missing,
     missingVmNames: names.missing,
+    ambiguousVmNames: names.ambiguous,
     warnings,
   };
 }

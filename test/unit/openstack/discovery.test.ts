@@ -83,6 +83,30 @@ describe('discoverPorts on the spec world', () => {
     await session.close();
   });
 
+  it('reports a VM name that several servers carry and uses none of them', async () => {
+    const session = testSession(sim);
+    const twin = {
+      ...(sim.admin.servers.get(SPEC_VM_2) ?? { id: '' }),
+      id: 'bbbbbbbb-0000-4000-8000-000000000001',
+    };
+    sim.admin.servers.set(twin.id, twin);
+    try {
+      const result = await discoverPorts(session, {
+        vms: ['biz-worker-2', SPEC_VM_1],
+        subnetName: 'multinic-data-a',
+      });
+      expect(result.servers.map((s) => s.id)).toEqual([SPEC_VM_1]);
+      expect(result.ports.every((p) => p.device_id === SPEC_VM_1)).toBe(true);
+      expect(result.ambiguousVmNames).toEqual([
+        { name: 'biz-worker-2', serverIds: [SPEC_VM_2, twin.id].sort() },
+      ]);
+      expect(result.missingVmNames).toEqual([]);
+    } finally {
+      sim.admin.servers.delete(twin.id);
+      await session.close();
+    }
+  });
+
   it('rejects unknown or ambiguous subnets', async () => {
     const session = testSession(sim);
     await expect(discoverPorts(session, { vmIds: [SPEC_VM_1], subnetIds: ['nope'] })).rejects.toBeInstanceOf(

@@ -1,10 +1,12 @@
 // Nova v2.1 servers: get by id (many, bounded concurrency), list/detail with pagination, and
-// lookup by exact name. Nova's `name` filter is a regular expression searched anywhere in
-// the name (`worker-1` also matches `worker-10` and `old-worker-1`), so names are escaped,
-// anchored, OR-ed in chunks, and matched exactly again on our side.
+// lookup by exact name. Nova's `name` filter is a regular expression searched anywhere in the
+// name (`worker-1` also matches `worker-10` and `old-worker-1`), and on MySQL/MariaDB Nova
+// rewrites every `|` to `\|` before REGEXP, so an alternation `^(a|b)$` matches nothing on a
+// real cloud. Hence: one anchored pattern per name (few names) or one paged listing of the
+// project (many names), and an exact comparison on our side in both cases.
 import type { OpenStackSession } from '../../session.js';
 import { isStatus } from '../../errors.js';
-import { chunkForQuery, listAll, mapBounded, unique } from '../../pagination.js';
+import { listAll, mapBounded, unique } from '../../pagination.js';
 
 export interface Server {
   id: string;
@@ -60,7 +62,7 @@ export async function getServers(
 }
 
 export interface ListServersOptions {
-  /** Nova `name` filter: a regular expression (see `exactNamePattern`). */
+  /** Nova `name` filter: a regular expression searched in the name (see `novaNameFilter`). */
   name?: string;
   status?: string;
   /** Admin only: every project's servers. */
@@ -96,23 +98,46 @@ export function escapeRegExp(text: string): string {
   return text.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
 }
 
-/** A Nova name filter matching exactly these names: `^(a|b)$`. */
-export function exactNamePattern(names: readonly string[]): string {
-  return `^(${names.map(escapeRegExp).join('|')})$`;
+/**
+ * The Nova `name` filter for one exact name: `^<escaped>$`. A `|` in the name becomes `.`,
+ * because Nova escapes `|` itself on MySQL (a `\|` would reach REGEXP as `\\|`); the exact
+ * comparison on our side drops what `.` lets through, as it drops REGEXP's case-insensitive hits.
+ */
+export function novaNameFilter(name: string): string {
+  return `^${name.split('|').map(escapeRegExp).join('.')}$`;
 }
 
+export type ServerNameLookup = 'per-name' | 'list' | 'auto';
+
 export interface FindServersByNameOptions {
-  /** Names per request (one anchored alternation each). @default 40 */
-  namesPerRequest?: number;
-  /** @default 4 */
+  /**
+   * `per-name`: one anchored `name` filter request per name (`concurrency` in flight);
+   * `list`: page through the project's `/servers/detail` once and match on our side;
+   * `auto`: `per-name` below `listThreshold` names, else `list`. @default 'auto'
+   */
+  lookup?: ServerNameLookup;
+  /** @default 25 */
+  listThreshold?: number;
+  /** Name requests in flight (`per-name`). @default 8 */
   concurrency?: number;
   allTenants?: boolean;
   signal?: AbortSignal;
 }
 
+/** Which way `findServersByName` reads Nova for `count` names. */
+export function serverNameLookupFor(
+  count: number,
+  options: FindServersByNameOptions = {},
+): 'per-name' | 'list' {
+  const lookup = options.lookup ?? 'auto';
+  if (lookup !== 'auto') return lookup;
+  return count >= (options.listThreshold ?? 25) ? 'list' : 'per-name';
+}
+
 /**
- * Servers whose name equals one of `names` exactly, grouped by name (several servers may
- * share a name; all are returned). Names without a server map to [].
+ * Servers whose name equals one of `names` exactly (case-sensitive), grouped by name: several
+ * servers may share a name and all are returned, so the caller can report the ambiguity.
+ * Names without a server map to [].
  */
 export async function findServersByName(
   session: OpenStackSession,
@@ -122,16 +147,20 @@ export async function findServersByName(
   const wanted = unique(names);
   const byName = new Map<string, Server[]>(wanted.map((name) => [name, []]));
   if (wanted.length === 0) return byName;
-  const chunks = chunkForQuery('name', wanted, { maxPerChunk: options.namesPerRequest ?? 40 });
-  const pages = await mapBounded(chunks, options.concurrency ?? 4, (chunk) =>
-    listServers(session, {
-      name: exactNamePattern(chunk),
-      ...(options.allTenants !== undefined ? { allTenants: options.allTenants } : {}),
-      ...(options.signal !== undefined ? { signal: options.signal } : {}),
-    }),
-  );
+  const common = {
+    ...(options.allTenants !== undefined ? { allTenants: options.allTenants } : {}),
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
+  };
+  const candidates =
+    serverNameLookupFor(wanted.length, options) === 'list'
+      ? await listServers(session, common)
+      : (
+          await mapBounded(wanted, options.concurrency ?? 8, (name) =>
+            listServers(session, { name: novaNameFilter(name), ...common }),
+          )
+        ).flat();
   const seen = new Set<string>();
-  for (const server of pages.flat()) {
+  for (const server of candidates) {
     const group = byName.get(server.name);
     if (group === undefined || seen.has(server.id)) continue;
     seen.add(server.id);

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   escapeRegExp,
-  exactNamePattern,
   findServersByName,
   getServer,
   getServers,
   listServers,
   nodeNameOf,
+  novaNameFilter,
+  serverNameLookupFor,
 } from '../../../../../src/openstack/compute/v2/servers.js';
 import { isStatus } from '../../../../../src/openstack/errors.js';
 import {
@@ -24,9 +25,21 @@ describe('name patterns', () => {
     expect(escapeRegExp('a.b*(c)|d+[e]{f}^$?\\')).toBe('a\\.b\\*\\(c\\)\\|d\\+\\[e\\]\\{f\\}\\^\\$\\?\\\\');
   });
 
-  it('anchors an alternation of names', () => {
-    expect(exactNamePattern(['w-1', 'a.b'])).toBe('^(w-1|a\\.b)$');
-    expect(new RegExp(exactNamePattern(['w-1', 'a.b'])).test('axb')).toBe(false);
+  it('anchors one escaped name per filter, never an alternation (Nova escapes `|` on MySQL)', () => {
+    expect(novaNameFilter('a.b')).toBe('^a\\.b$');
+    expect(new RegExp(novaNameFilter('a.b')).test('axb')).toBe(false);
+    expect(novaNameFilter('a+b')).toBe('^a\\+b$');
+    expect(novaNameFilter('x|y')).toBe('^x.y$');
+    expect(novaNameFilter('x|y')).not.toContain('|');
+  });
+
+  it('asks one filter per name below the threshold and lists the project from it on', () => {
+    expect(serverNameLookupFor(1)).toBe('per-name');
+    expect(serverNameLookupFor(24)).toBe('per-name');
+    expect(serverNameLookupFor(25)).toBe('list');
+    expect(serverNameLookupFor(3, { listThreshold: 3 })).toBe('list');
+    expect(serverNameLookupFor(100, { lookup: 'per-name' })).toBe('per-name');
+    expect(serverNameLookupFor(1, { lookup: 'list' })).toBe('list');
   });
 });
 
@@ -58,6 +71,12 @@ describe('Nova servers against the simulator', () => {
       ['aaaaaaaa-0000-4000-8000-000000000005', 'axb'],
       ['aaaaaaaa-0000-4000-8000-000000000006', 'worker-1'],
       ['aaaaaaaa-0000-4000-8000-000000000007', 'other-project'],
+      ['aaaaaaaa-0000-4000-8000-000000000008', 'vm.1'],
+      ['aaaaaaaa-0000-4000-8000-000000000009', 'a+b'],
+      ['aaaaaaaa-0000-4000-8000-00000000000a', 'x|y'],
+      ['aaaaaaaa-0000-4000-8000-00000000000b', 'vmx1'],
+      ['aaaaaaaa-0000-4000-8000-00000000000c', 'aab'],
+      ['aaaaaaaa-0000-4000-8000-00000000000d', 'xzy'],
     ] as const) {
       sim.admin.addServer({
         id,
@@ -105,9 +124,21 @@ describe('Nova servers against the simulator', () => {
     ).toEqual(['aaaaaaaa-0000-4000-8000-000000000001', 'aaaaaaaa-0000-4000-8000-000000000006']);
     expect(found.get('a.b')?.map((s) => s.name)).toEqual(['a.b']);
     expect(found.get('nobody')).toEqual([]);
-    expect(sim.admin.requests('compute.servers.detail')[0]?.query).toEqual([
-      ['name', '^(worker-1|a\\.b|nobody)$'],
-    ]);
+    const filters = sim.admin
+      .requests('compute.servers.detail')
+      .map((r) => r.query.find(([k]) => k === 'name')?.[1])
+      .sort();
+    expect(filters).toEqual(['^a\\.b$', '^nobody$', '^worker-1$']);
+  });
+
+  it('matches names with regular-expression characters and `|` exactly, in both lookups', async () => {
+    for (const lookup of ['per-name', 'list'] as const) {
+      const found = await findServersByName(session, ['vm.1', 'a+b', 'x|y', 'WORKER-1'], { lookup });
+      expect(found.get('vm.1')?.map((s) => s.id)).toEqual(['aaaaaaaa-0000-4000-8000-000000000008']);
+      expect(found.get('a+b')?.map((s) => s.id)).toEqual(['aaaaaaaa-0000-4000-8000-000000000009']);
+      expect(found.get('x|y')?.map((s) => s.id)).toEqual(['aaaaaaaa-0000-4000-8000-00000000000a']);
+      expect(found.get('WORKER-1')).toEqual([]);
+    }
   });
 
   it('shows why: the raw Nova name filter matches more than the name', async () => {
@@ -115,12 +146,13 @@ describe('Nova servers against the simulator', () => {
     expect(raw.map((s) => s.name).sort()).toEqual(['old-worker-1', 'worker-1', 'worker-1', 'worker-10']);
   });
 
-  it('looks names up 40 per request', async () => {
+  it('lists the project once instead of one request per name when many names are asked', async () => {
     sim.admin.resetRequests();
     const names = Array.from({ length: 90 }, (_, i) => `vm-${String(i + 1).padStart(4, '0')}`);
     const found = await findServersByName(session, names);
     expect([...found.values()].filter((g) => g.length === 1)).toHaveLength(12);
-    expect(sim.requestCounts()['compute.servers.detail']).toBe(3);
+    expect(sim.requestCounts()['compute.servers.detail']).toBe(1);
+    expect(sim.admin.requests('compute.servers.detail')[0]?.query).toEqual([]);
   });
 
   it('lists only the token project unless all_tenants is asked for', async () => {
