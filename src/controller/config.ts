@@ -34,6 +34,7 @@ export const controllerEnvSchema = z.object({
   LEADER_ELECTION: z.enum(['true', 'false']).default('true'),
   LEASE_NAME: z.string().default('multinic-controller'),
   MIGRATE: z.enum(['true', 'false']).default('true'),
+  INSECURE_KUBECONFIG_EXEC: z.enum(['true', 'false']).default('false'),
 });
 
 export interface ControllerConfig {
@@ -53,6 +54,8 @@ export interface ControllerConfig {
   leaseName: string;
   identity: string;
   migrate: boolean;
+  /** Accept exec plugins in workload-cluster kubeconfigs (operator-level opt-in). */
+  insecureKubeconfigExec: boolean;
 }
 
 /** Parses the environment; throws an Error naming every bad variable. */
@@ -88,6 +91,7 @@ export function parseControllerConfig(env: NodeJS.ProcessEnv, hostname: string):
     leaseName: e.LEASE_NAME,
     identity: `${e.POD_NAME ?? hostname}-${Math.random().toString(36).slice(2, 8)}`,
     migrate: e.MIGRATE === 'true',
+    insecureKubeconfigExec: e.INSECURE_KUBECONFIG_EXEC === 'true',
   };
   if (database !== undefined) config.database = database;
   // The construct grants a Role in the controller's namespace: watch it unless told otherwise ('*' = all).

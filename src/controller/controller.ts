@@ -40,6 +40,8 @@ export interface OpenstackConfigControllerOptions {
   /** The MultiNicOperator whose reconcileTrigger applies (name, namespace). @default - the first by name in the config's namespace */
   operator?: { namespace: string; name: string };
   violaEndpoint?: string;
+  /** Accept exec plugins in workload-cluster kubeconfigs. @default false */
+  insecureKubeconfigExec?: boolean;
   /** Keys reconciled in parallel. @default 4 */
   workers?: number;
   /** Record Events. @default true */
@@ -108,6 +110,7 @@ export class OpenstackConfigController {
       nodeConfigCache: () => this.nodeConfigs.list(),
       nodeConfigNamespace: options.nodeConfigNamespace,
       ...(options.violaEndpoint !== undefined ? { violaEndpoint: options.violaEndpoint } : {}),
+      insecureKubeconfigExec: options.insecureKubeconfigExec === true,
       ...(this.events !== undefined ? { events: this.events } : {}),
       ...(options.openstackHttp !== undefined ? { openstackHttp: options.openstackHttp } : {}),
       ...(options.tokenCache !== undefined ? { tokenCache: options.tokenCache } : {}),

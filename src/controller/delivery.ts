@@ -6,7 +6,6 @@
 // Kubernetes targets are observable (what they hold, with the agent's results in status), so
 // the diff is level-based and repairs drift; Viola is not, so its delivered hashes live in
 // MariaDB (node_table.delivered_hash).
-import { KubeConfig } from '@kubernetes/client-node';
 import { MULTINIC_NODE_CONFIG } from '../api/groups.js';
 import {
   INSTANCE_ID_LABEL,
@@ -24,6 +23,7 @@ import { HttpClient } from '../openstack/http.js';
 import { mapBounded } from '../openstack/pagination.js';
 import { OPENSTACK_CONFIG_REASONS as R } from '../api/openstack-config.js';
 import { SyncError } from './errors.js';
+import { RemoteKubeconfigError, parseRemoteKubeconfig } from './remote-kubeconfig.js';
 import type { DesiredNode } from './plan.js';
 
 /** Annotation holding the hash of the spec the controller applied. */
@@ -202,19 +202,25 @@ export class KubeNodeConfigDelivery implements Delivery {
   }
 }
 
-/** A KubeHttp for the cluster in a kubeconfig (the content of a Secret key). */
-export function kubeHttpFromKubeconfig(kubeconfig: string, timeoutMs = 30_000): KubeHttp {
-  const kc = new KubeConfig();
+/**
+ * A KubeHttp for the cluster in a kubeconfig (the content of a Secret key). The kubeconfig is
+ * untrusted: only inline credentials are accepted (see ./remote-kubeconfig.ts); a refused field
+ * is a ConfigError naming it, and no error quotes the Secret's content.
+ */
+export function kubeHttpFromKubeconfig(
+  kubeconfig: string,
+  options: { allowExec?: boolean; timeoutMs?: number; source?: string } = {},
+): KubeHttp {
+  let kc;
   try {
-    kc.loadFromString(kubeconfig);
+    kc = parseRemoteKubeconfig(kubeconfig, { allowExec: options.allowExec === true });
   } catch (err) {
     throw new SyncError(
       R.ConfigError,
-      `kubeconfig Secret does not hold a valid kubeconfig: ${(err as Error).message}`,
+      `kubeconfig Secret${options.source !== undefined ? ` ${options.source}` : ''} is refused: ${err instanceof RemoteKubeconfigError ? err.message : 'unreadable'}`,
     );
   }
-  if (!kc.getCurrentCluster()) throw new SyncError(R.ConfigError, 'kubeconfig Secret has no current cluster');
-  return new KubeHttp(kc, { timeoutMs });
+  return new KubeHttp(kc, { timeoutMs: options.timeoutMs ?? 30_000 });
 }
 
 export interface ViolaDeliveryOptions {

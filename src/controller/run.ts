@@ -81,6 +81,7 @@ export async function runController(options: RunControllerOptions): Promise<numb
       ...(config.watchNamespace !== undefined ? { watchNamespace: config.watchNamespace } : {}),
       ...(config.operator !== undefined ? { operator: config.operator } : {}),
       ...(config.violaEndpoint !== undefined ? { violaEndpoint: config.violaEndpoint } : {}),
+      insecureKubeconfigExec: config.insecureKubeconfigExec,
     });
     controller.start().catch((err: unknown) => logger.error('controller failed to start', { error: err }));
   };

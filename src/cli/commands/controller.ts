@@ -10,20 +10,28 @@ import { createKubeClients, loadKubeConfig } from '../../kube/config.js';
 import { createLogger } from '../../observability/logger.js';
 import { untilStopSignal } from '../signals.js';
 
-const USAGE = `usage: multinic controller [--kubeconfig PATH]
+const USAGE = `usage: multinic controller [--kubeconfig PATH] [--insecure-kubeconfig-exec]
+
+--insecure-kubeconfig-exec  accept exec plugins in workload-cluster kubeconfig Secrets (they run inside
+                            the controller; off by default, same as INSECURE_KUBECONFIG_EXEC=true)
 
 Environment: POD_NAMESPACE (multinic-system), NODE_CR_NAMESPACE ($POD_NAMESPACE), WATCH_NAMESPACE ($POD_NAMESPACE; * = all),
 MULTINIC_OPERATOR_NAME (its reconcileTrigger applies), DATABASE_URL (mysql://user@host:3306/db?passwordFile=...)
 or DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD_FILE, VIOLA_ENDPOINT, INVENTORY_ENABLED (true),
 INVENTORY_ADDR (:18081), TRIGGER_TOKEN_FILE (webhook trigger bearer token), HEALTH_PORT (8082),
-WORKERS (4), LEADER_ELECTION (true), LEASE_NAME (multinic-controller), MIGRATE (true), KUBECONFIG.`;
+WORKERS (4), LEADER_ELECTION (true), LEASE_NAME (multinic-controller), MIGRATE (true),
+INSECURE_KUBECONFIG_EXEC (false), KUBECONFIG.`;
 
 export async function run(args: string[]): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
       args,
-      options: { kubeconfig: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        kubeconfig: { type: 'string' },
+        'insecure-kubeconfig-exec': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
     }));
   } catch (error) {
@@ -39,6 +47,7 @@ export async function run(args: string[]): Promise<number> {
   const logger = createLogger({}, { role: 'controller' });
   try {
     const config = parseControllerConfig(process.env, hostname());
+    if (values['insecure-kubeconfig-exec'] === true) config.insecureKubeconfigExec = true;
     const kc = loadKubeConfig(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {});
     const { http } = createKubeClients(kc);
     const stopped = untilStopSignal();
