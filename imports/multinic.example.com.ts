@@ -493,7 +493,7 @@ export interface MultiNicOperatorSpecReconcileTrigger {
   readonly immediateOnCrChange?: boolean;
 
   /**
-   * G1: cron text, accepted; interval decides the schedule.
+   * Cron schedule in scheduled mode (wins over interval). A schedule that never fires (e.g. 31 February) is refused.
    *
    * @schema MultiNicOperatorSpecReconcileTrigger#schedule
    */
@@ -781,7 +781,7 @@ export interface MultiNicOperatorSpecDatabaseBackup {
   readonly enabled?: boolean;
 
   /**
-   * Cron schedule of the logical backup (CronJob).
+   * Cron schedule of the logical backup (CronJob). A schedule that never fires is refused.
    *
    * @schema MultiNicOperatorSpecDatabaseBackup#schedule
    */

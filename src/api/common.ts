@@ -1,6 +1,7 @@
 // Building blocks shared by the four kinds. Every helper carries its own user-facing message so
 // that zod and the generated CRD say the same thing (`must be 68..9000`, `must be a MAC address ...`).
 
+import { cronProblem } from './cron.js';
 import { z } from 'zod';
 
 // ---------------------------------------------------------------------------------------------
@@ -237,7 +238,16 @@ export function duration(range: { min?: string; max?: string } = {}) {
 /** A cron schedule (5 fields, or a macro such as `@daily`), as a CronJob accepts it. */
 export const CRON =
   /^(@(annually|yearly|monthly|weekly|daily|midnight|hourly)|([0-9*/,?A-Za-z-]+ +){4}[0-9*/,?A-Za-z-]+)$/;
-export const cron = () => patterned(CRON, "must be a cron schedule like '0 2 * * *' or '@daily'", 128);
+/**
+ * A cron schedule that can fire. The CRD checks the shape; a schedule that never fires
+ * (`* * 31 2 *`) is refused when the operator or controller validates the spec.
+ */
+export const cron = () =>
+  patterned(CRON, "must be a cron schedule like '0 2 * * *' or '@daily'", 128).superRefine((value, ctx) => {
+    const problem = cronProblem(value);
+    if (problem !== undefined)
+      ctx.addIssue({ code: 'custom', message: `cron schedule ${problem}`, input: value });
+  });
 
 /** A container image reference: `[registry[:port]/]path[:tag][@sha256:digest]`. */
 export const IMAGE_REF =

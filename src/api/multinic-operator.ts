@@ -4,6 +4,7 @@
 // reads the Secret the user names.
 
 import { z } from 'zod';
+import { cronProblem } from './cron.js';
 import {
   conditionsSchema,
   count,
@@ -108,7 +109,9 @@ export const databaseCredentialsSchema = z.strictObject({
 
 export const databaseBackupSchema = z.strictObject({
   enabled: z.boolean().default(true),
-  schedule: cron().default('0 2 * * *').describe('Cron schedule of the logical backup (CronJob).'),
+  schedule: cron()
+    .default('0 2 * * *')
+    .describe('Cron schedule of the logical backup (CronJob). A schedule that never fires is refused.'),
   retention: intRange(1, 365).default(7).describe('Number of backups kept; older ones are deleted.'),
   storage: z
     .strictObject({
@@ -241,8 +244,15 @@ export const reconcileTriggerSchema = z
       "must be empty or a cron schedule like '0 2 * * *'",
       128,
     )
+      .superRefine((value, ctx) => {
+        const problem = value === '' ? undefined : cronProblem(value);
+        if (problem !== undefined)
+          ctx.addIssue({ code: 'custom', message: `cron schedule ${problem}`, input: value });
+      })
       .optional()
-      .describe('G1: cron text, accepted; interval decides the schedule.'),
+      .describe(
+        'Cron schedule in scheduled mode (wins over interval). A schedule that never fires (e.g. 31 February) is refused.',
+      ),
     timezone: timeZone().optional().describe('G1: accepted.'),
   })
   .transform((t) => ({

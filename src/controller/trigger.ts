@@ -9,7 +9,11 @@
 // A failed sync is retried after pollError in every mode: the spec hash is recorded only after
 // a successful sync, so "changed" stays true until one succeeds.
 import { parseDuration } from '../api/common.js';
+import { DAYS, cronNeverMatches, parseCron } from '../api/cron.js';
+import type { CronSpec } from '../api/cron.js';
 import type { ReconcileTriggerMode } from '../api/multinic-operator.js';
+
+export { parseCron };
 
 export interface TriggerConfig {
   mode: ReconcileTriggerMode;
@@ -104,78 +108,6 @@ export function nextScheduledAt(trigger: TriggerConfig, from: number): number {
 
 // --- cron ------------------------------------------------------------------------------------
 
-const MACROS: Record<string, string> = {
-  '@yearly': '0 0 1 1 *',
-  '@annually': '0 0 1 1 *',
-  '@monthly': '0 0 1 * *',
-  '@weekly': '0 0 * * 0',
-  '@daily': '0 0 * * *',
-  '@midnight': '0 0 * * *',
-  '@hourly': '0 * * * *',
-};
-const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
-
-interface CronSpec {
-  minute: Set<number>;
-  hour: Set<number>;
-  day: Set<number>;
-  month: Set<number>;
-  weekday: Set<number>;
-  dayRestricted: boolean;
-  weekdayRestricted: boolean;
-}
-
-function field(
-  text: string,
-  min: number,
-  max: number,
-  names: readonly string[] = [],
-  nameBase = 0,
-): Set<number> {
-  const out = new Set<number>();
-  const value = (token: string): number => {
-    const index = names.indexOf(token.toLowerCase());
-    const n = index >= 0 ? index + nameBase : Number(token);
-    if (!Number.isInteger(n) || n < min || n > max + (max === 6 ? 1 : 0)) {
-      throw new Error(`cron value '${token}' is outside ${min}..${max}`);
-    }
-    return max === 6 && n === 7 ? 0 : n;
-  };
-  for (const part of text.split(',')) {
-    const [range = '*', stepText] = part.split('/');
-    const step = stepText === undefined ? 1 : Number(stepText);
-    if (!Number.isInteger(step) || step < 1)
-      throw new Error(`cron step '${stepText}' must be a positive integer`);
-    let lo = min;
-    let hi = max;
-    if (range !== '*' && range !== '?') {
-      const [a = '', b] = range.split('-');
-      lo = value(a);
-      hi = b === undefined ? (stepText === undefined ? lo : max) : value(b);
-    }
-    for (let n = lo; n <= hi; n += step) out.add(n);
-  }
-  return out;
-}
-
-/** Parses a 5-field cron (or @daily-style macro); throws a message naming the bad part. */
-export function parseCron(expression: string): CronSpec {
-  const text = MACROS[expression.trim().toLowerCase()] ?? expression.trim();
-  const parts = text.split(/\s+/);
-  if (parts.length !== 5) throw new Error(`cron '${expression}' must have 5 fields, got ${parts.length}`);
-  const [minute = '', hour = '', day = '', month = '', weekday = ''] = parts;
-  return {
-    minute: field(minute, 0, 59),
-    hour: field(hour, 0, 23),
-    day: field(day, 1, 31),
-    month: field(month, 1, 12, MONTHS, 1),
-    weekday: field(weekday, 0, 6, DAYS, 0),
-    dayRestricted: day !== '*' && day !== '?',
-    weekdayRestricted: weekday !== '*' && weekday !== '?',
-  };
-}
-
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 function wallClock(
@@ -207,15 +139,23 @@ function wallClock(
 }
 
 function matches(spec: CronSpec, t: ReturnType<typeof wallClock>): boolean {
-  if (!spec.minute.has(t.minute) || !spec.hour.has(t.hour) || !spec.month.has(t.month)) return false;
+  return spec.minute.has(t.minute) && spec.hour.has(t.hour) && spec.month.has(t.month) && dayMatches(spec, t);
+}
+
+/** Day fields of `spec` match the wall-clock day `t` (Vixie cron: either, when both are restricted). */
+function dayMatches(spec: CronSpec, t: ReturnType<typeof wallClock>): boolean {
   const day = spec.day.has(t.day);
   const weekday = spec.weekday.has(t.weekday);
-  // Vixie cron: when both day fields are restricted, either may match.
   if (spec.dayRestricted && spec.weekdayRestricted) return day || weekday;
   return day && weekday;
 }
 
-/** The first minute after `from` matching `expression` in `timeZone`; undefined if none within ~4 years or invalid. */
+/**
+ * The first minute after `from` matching `expression` in `timeZone`; undefined when the
+ * expression is invalid or never fires (checked before any search), or nothing matches within
+ * ~4 years. Days whose month or day cannot match and hours that cannot match are skipped, so
+ * the search reads the wall clock about twice per day plus once per minute of matching hours.
+ */
 export function nextCronTime(expression: string, from: number, timeZone = 'UTC'): number | undefined {
   let spec: CronSpec;
   try {
@@ -224,14 +164,18 @@ export function nextCronTime(expression: string, from: number, timeZone = 'UTC')
   } catch {
     return undefined;
   }
+  if (cronNeverMatches(spec) !== undefined) return undefined;
   let t = Math.floor(from / 60_000) * 60_000 + 60_000;
   const limit = t + 4 * 366 * 24 * 60 * 60_000;
-  const formatter = (at: number): ReturnType<typeof wallClock> => wallClock(at, timeZone);
   while (t < limit) {
-    const wall = formatter(t);
+    const wall = wallClock(t, timeZone);
     if (matches(spec, wall)) return t;
-    // Skip whole hours whose hour cannot match (zones have at least 15-minute offsets).
-    if (!spec.hour.has(wall.hour) || !spec.month.has(wall.month)) t += (60 - wall.minute) * 60_000;
+    // A day that cannot match is left at once: to 23:00 (a DST change moves that by an hour at
+    // most, never past the next midnight), then to the next day's first hour.
+    if (!spec.month.has(wall.month) || !dayMatches(spec, wall))
+      t += (Math.max(1, 23 - wall.hour) * 60 - wall.minute) * 60_000;
+    // Zones have at least 15-minute offsets, so a wall-clock hour starts on a UTC quarter hour.
+    else if (!spec.hour.has(wall.hour)) t += (60 - wall.minute) * 60_000;
     else t += 60_000;
   }
   return undefined;
