@@ -1,5 +1,6 @@
 // `multinic openstack-sim`: serves the OpenStack simulator until SIGINT/SIGTERM.
-//   multinic openstack-sim --fixture world.json [--port 8788] [--host 127.0.0.1] [--token-ttl 3600] [--latency-ms 2]
+//   multinic openstack-sim --fixture world.json [--port 8788] [--host 127.0.0.1] [--token-ttl 3600]
+//                          [--token-cache 300] [--latency-ms 2]
 //   multinic openstack-sim --generate 100x4 [--port 8788]      (100 VMs × 4 ports, deterministic ids)
 // Prints one JSON line with the URLs once listening.
 import { parseArgs } from 'node:util';
@@ -8,7 +9,10 @@ import { startSimulator } from '../../openstack/simulator/server.js';
 import { untilStopSignal } from '../signals.js';
 
 const USAGE = `usage: multinic openstack-sim (--fixture FILE | --generate VMSxPORTS) [--port N] [--host ADDR]
-                              [--public-url URL] [--token-ttl SECONDS] [--latency-ms MS]`;
+                              [--public-url URL] [--token-ttl SECONDS] [--token-cache SECONDS]
+                              [--latency-ms MS]
+  --token-cache: how long Neutron and Nova keep trusting a token they validated, even once it
+                 is revoked (keystonemiddleware's token_cache_time; default 300, 0 = never)`;
 
 function positiveNumber(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -30,6 +34,7 @@ export async function run(args: string[]): Promise<number> {
         host: { type: 'string' },
         'public-url': { type: 'string' },
         'token-ttl': { type: 'string' },
+        'token-cache': { type: 'string' },
         'latency-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -56,6 +61,7 @@ export async function run(args: string[]): Promise<number> {
     }
     const port = positiveNumber('port', parsed.port);
     const ttl = positiveNumber('token-ttl', parsed['token-ttl']);
+    const tokenCache = positiveNumber('token-cache', parsed['token-cache']);
     const latency = positiveNumber('latency-ms', parsed['latency-ms']);
     const sim = await startSimulator({
       fixture,
@@ -63,6 +69,7 @@ export async function run(args: string[]): Promise<number> {
       ...(parsed.host !== undefined ? { host: parsed.host } : {}),
       ...(parsed['public-url'] !== undefined ? { publicUrl: parsed['public-url'] } : {}),
       ...(ttl !== undefined ? { tokenTtlSeconds: ttl } : {}),
+      ...(tokenCache !== undefined ? { tokenCacheSeconds: tokenCache } : {}),
       ...(latency !== undefined ? { latencyMs: latency } : {}),
     });
     console.log(

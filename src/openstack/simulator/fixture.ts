@@ -4,17 +4,21 @@
 // {
 //   "region": "RegionOne",                 // catalog region            (default RegionOne)
 //   "tokenTtlSeconds": 3600,               // token lifetime            (default 3600)
+//   "tokenCacheSeconds": 300,              // services trust a validated token this long, even
+//                                          // once revoked (keystonemiddleware; default 300)
 //   "deterministicIds": true,              // tokens/ids from counters  (default false)
 //   "seed": 1,                             // PRNG seed for error rates (default 1)
 //   "domains":  [{ "id": "default", "name": "Default" }],                 (default: this one)
 //   "projects": [{ "id": "7a1c…", "name": "biz-cluster-a", "domainId": "default" }],
 //   "users":    [{ "id": "3c2a…", "name": "admin", "domainId": "default",
-//                  "password": "S3cr3t-Admin-Pw", "projects": ["7a1c…"] }], // projects: default all
+//                  "password": "S3cr3t-Admin-Pw", "projects": ["7a1c…"],   // projects: default all
+//                  "roles": ["reader", "member"] }],                        // token roles (default)
 //   "networks": [ <Neutron network> ], "subnets": [ <Neutron subnet> ], "ports": [ <Neutron port> ],
 //   "servers":  [ <Nova server (detail shape)> ],
 //   "contrabass": { "providers": [ <Contrabass provider `data` object> ] },  // url may use {{simulator}}
 //   "limits": { "neutronMaxPageSize": 0, "novaMaxPageSize": 1000 }          // 0 = no Neutron paging
 // }
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 
@@ -23,6 +27,7 @@ const resource = z.looseObject({ id: z.string().min(1) });
 export const fixtureSchema = z.object({
   region: z.string().default('RegionOne'),
   tokenTtlSeconds: z.number().positive().default(3600),
+  tokenCacheSeconds: z.number().min(0).default(300),
   deterministicIds: z.boolean().default(false),
   seed: z.number().int().default(1),
   domains: z
@@ -36,6 +41,8 @@ export const fixtureSchema = z.object({
       domainId: z.string().default('default'),
       password: z.string(),
       projects: z.array(z.string()).optional(),
+      // A member of a project also holds the implied reader role; Keystone lists both.
+      roles: z.array(z.string()).default(['reader', 'member']),
     }),
   ),
   networks: z.array(resource).default([]),
@@ -73,6 +80,94 @@ export async function loadFixture(path: string): Promise<SimulatorFixture> {
 /** A UUID-shaped id from a kind nibble pair and a counter: `5e000000-0000-4000-8000-00000000002a`. */
 export function sequentialId(kind: string, n: number): string {
   return `${kind.padEnd(8, '0').slice(0, 8)}-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+}
+
+/** The generated project's `default` security group, which Neutron gives every new port. */
+export const DEFAULT_SECURITY_GROUP_ID = sequentialId('5ec', 1);
+
+/**
+ * Attributes a real port carries besides those the client reads, as the project's member sees
+ * them (ML2 with the port-security extension and Neutron's default service plugins); what a
+ * fixture or an admin call sets wins.
+ */
+export function portExtras(): Record<string, unknown> {
+  return {
+    allowed_address_pairs: [],
+    extra_dhcp_opts: [],
+    security_groups: [DEFAULT_SECURITY_GROUP_ID],
+    description: '',
+    'binding:vnic_type': 'normal',
+    port_security_enabled: true,
+    ip_allocation: 'immediate',
+    tags: [],
+    revision_number: 1,
+  };
+}
+
+/** Same for networks. */
+export function networkExtras(stamp: string): Record<string, unknown> {
+  return {
+    'router:external': false,
+    port_security_enabled: true,
+    availability_zone_hints: [],
+    availability_zones: [],
+    ipv4_address_scope: null,
+    ipv6_address_scope: null,
+    l2_adjacency: true,
+    description: '',
+    tags: [],
+    created_at: stamp,
+    updated_at: stamp,
+    revision_number: 2,
+  };
+}
+
+/** Same for subnets (`cidr` a /16 or wider, gateway its .1: the pool is the rest of it). */
+export function subnetExtras(cidr: string, stamp: string): Record<string, unknown> {
+  const [a, b] = cidr.split('.');
+  return {
+    allocation_pools: [{ start: `${a}.${b}.0.2`, end: `${a}.${b}.255.254` }],
+    dns_nameservers: [],
+    host_routes: [],
+    ipv6_address_mode: null,
+    ipv6_ra_mode: null,
+    segment_id: null,
+    subnetpool_id: null,
+    service_types: [],
+    description: '',
+    tags: [],
+    created_at: stamp,
+    updated_at: stamp,
+    revision_number: 0,
+  };
+}
+
+/** A Nova 2.1 server's attributes besides those the client reads (fake driver, no volumes). */
+export function serverExtras(projectId: string, launchedAt: string): Record<string, unknown> {
+  return {
+    hostId: hostIdOf(projectId),
+    image: { id: sequentialId('1a', 1), links: [] },
+    flavor: { id: '1', links: [] },
+    accessIPv4: '',
+    accessIPv6: '',
+    key_name: null,
+    config_drive: '',
+    progress: 0,
+    'OS-DCF:diskConfig': 'MANUAL',
+    'OS-EXT-AZ:availability_zone': 'nova',
+    'OS-EXT-STS:vm_state': 'active',
+    'OS-EXT-STS:task_state': null,
+    'OS-EXT-STS:power_state': 1,
+    'OS-SRV-USG:launched_at': launchedAt.replace(/(\.\d+)?Z$/, '.000000'),
+    'OS-SRV-USG:terminated_at': null,
+    'os-extended-volumes:volumes_attached': [],
+    security_groups: [{ name: 'default' }],
+  };
+}
+
+/** Nova's hostId: sha224 of project and host, here of the project and the one fake host. */
+function hostIdOf(projectId: string): string {
+  return createHash('sha224').update(`${projectId}fakehost`).digest('hex');
 }
 
 export interface GenerateFixtureOptions {
@@ -114,6 +209,7 @@ export function generateFixture(options: GenerateFixtureOptions = {}): Simulator
     const networkId = sequentialId('4e', k + 1);
     const subnetId = sequentialId('5b', k + 1);
     networks.push({
+      ...networkExtras('2025-12-01T07:59:00Z'),
       id: networkId,
       name,
       project_id: projectId,
@@ -125,6 +221,7 @@ export function generateFixture(options: GenerateFixtureOptions = {}): Simulator
       subnets: [subnetId],
     });
     subnets.push({
+      ...subnetExtras(`10.${k}.0.0/16`, '2025-12-01T07:59:00Z'),
       id: subnetId,
       name: `${name}-subnet`,
       network_id: networkId,
@@ -152,6 +249,7 @@ export function generateFixture(options: GenerateFixtureOptions = {}): Simulator
       const network = networks[k] as { id: string; name: string };
       const subnet = subnets[k] as { id: string };
       ports.push({
+        ...portExtras(),
         id: sequentialId('90', portNo),
         name: k === 0 ? '' : `vm-${label}-data-${k}`,
         network_id: network.id,
@@ -170,14 +268,16 @@ export function generateFixture(options: GenerateFixtureOptions = {}): Simulator
         { version: 4, addr: ip, 'OS-EXT-IPS:type': 'fixed', 'OS-EXT-IPS-MAC:mac_addr': mac },
       ];
     }
+    const created = new Date(Date.UTC(2025, 11, 1, 8, 0, v)).toISOString().replace('.000Z', 'Z');
     servers.push({
+      ...serverExtras(projectId, created),
       id: serverId,
       name: `vm-${label}`,
       status: 'ACTIVE',
       tenant_id: projectId,
       user_id: GENERATED_USER_ID,
       metadata: { [nodeNameKey]: `node-${label}` },
-      created: new Date(Date.UTC(2025, 11, 1, 8, 0, v)).toISOString().replace('.000Z', 'Z'),
+      created,
       updated: createdAt,
       addresses,
     });

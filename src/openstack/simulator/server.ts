@@ -1,18 +1,32 @@
-// The OpenStack simulator: Keystone v3 (password tokens + catalog), Neutron v2.0 (ports,
-// subnets, networks: filters, fields, limit/marker pagination with links) and Nova v2.1
-// (servers: show, list, detail, regex name filter, pagination) on one node:http server,
-// plus Contrabass provider lookup and an admin API (/_admin) for runtime changes, faults
-// and request counts. Error bodies follow the real services' shapes.
+// The OpenStack simulator: Keystone v3 (version documents, password tokens + catalog),
+// Neutron v2.0 (ports, subnets, networks: filters, fields, limit/marker pagination with links)
+// and Nova v2.1 (servers: show, list, detail, name filter, pagination) on one node:http
+// server, plus Contrabass provider lookup and an admin API (/_admin) for runtime changes,
+// faults and request counts. Status codes, bodies, links and error messages are those of the
+// real services (Keystone 22, Neutron 21, Nova 26 on MariaDB), including their quirks: Nova's
+// name filter cannot alternate, Neutron pages carry a `previous` link, both answer 414 to a
+// request line of 8 KiB, and a token once validated by a service stays valid there for the
+// token cache time even if revoked (keystonemiddleware).
 //
-// Layout (base = http://host:port):  Keystone {base}/identity/v3 (also {base}/v3),
+// Layout (base = http://host:port):  Keystone {base}/identity (also {base}/ and {base}/v3),
 // Neutron {base}/network/v2.0, Nova {base}/compute/v2.1, Contrabass {base}/v1/contrabass/…
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SimulatorFixture } from './fixture.js';
 import { SimulatorError, SimulatorState } from './state.js';
+import { sequentialId } from './fixture.js';
+import { seededRandom } from './faults.js';
 import type { Resource } from './state.js';
 import type { FaultRule } from './faults.js';
+import {
+  keystoneV3,
+  keystoneVersions,
+  neutronV2,
+  neutronVersions,
+  novaV21,
+  novaVersions,
+} from './versions.js';
 
 export interface SimulatorOptions {
   fixture: SimulatorFixture;
@@ -24,6 +38,8 @@ export interface SimulatorOptions {
   publicUrl?: string;
   /** Overrides the fixture's token lifetime. */
   tokenTtlSeconds?: number;
+  /** Overrides the fixture's token cache time of the services (keystonemiddleware). */
+  tokenCacheSeconds?: number;
   /** Added to every non-admin request (a `*` latency fault). */
   latencyMs?: number;
   /** Wall clock, epoch ms. @default Date.now */
@@ -48,6 +64,8 @@ interface Ctx {
   body: unknown;
   headers: Record<string, string>;
   base: string;
+  /** The request path as sent (trailing slash kept). */
+  rawPath: string;
   params: string[];
   projectId: string;
 }
@@ -57,6 +75,8 @@ interface Route {
   method: string;
   pattern: RegExp;
   service: 'identity' | 'network' | 'compute' | 'contrabass';
+  /** Served without a token (version documents). */
+  anonymous?: boolean;
   handler: Handler;
 }
 
@@ -131,9 +151,52 @@ function project(item: Resource, fields: string[]): Record<string, unknown> {
   return Object.fromEntries(fields.filter((f) => f in item).map((f) => [f, item[f]]));
 }
 
-function queryString(query: Query): string {
-  return new URLSearchParams(query).toString();
+/**
+ * Python's `urllib.parse.urlencode` (quote_plus, nothing safe but `_.-~`), which Neutron and
+ * Nova use to build their links: `fixed_ips=subnet_id%3D…`, `+` for a space.
+ */
+export function pythonUrlencode(query: Query): string {
+  const quote = (text: string): string =>
+    [...new TextEncoder().encode(text)]
+      .map((byte) => {
+        if (byte === 0x20) return '+';
+        const char = String.fromCharCode(byte);
+        return /[A-Za-z0-9_.~-]/.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+      })
+      .join('');
+  return query.map(([key, value]) => `${quote(key)}=${quote(value)}`).join('&');
 }
+
+/** Python's `repr()` of a string, as it appears inside the services' error messages. */
+export function pythonRepr(text: string): string {
+  const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
+  const body = [...text]
+    .map((char) => {
+      if (char === '\\') return '\\\\';
+      if (char === quote) return `\\${char}`;
+      if (char === '\n') return '\\n';
+      if (char === '\r') return '\\r';
+      if (char === '\t') return '\\t';
+      const code = char.codePointAt(0) ?? 0;
+      if (code < 0x20 || code === 0x7f) return `\\x${code.toString(16).padStart(2, '0')}`;
+      return char;
+    })
+    .join('');
+  return `${quote}${body}${quote}`;
+}
+
+/** A webob MultiDict's edits, which Neutron applies to the request's query to build its links. */
+const multiDict = {
+  /** `pop(key)`: drops the first occurrence only. */
+  pop(query: Query, key: string): Query {
+    const index = query.findIndex(([k]) => k === key);
+    return index < 0 ? query : [...query.slice(0, index), ...query.slice(index + 1)];
+  },
+  /** `d[key] = value`: drops every occurrence and appends. */
+  set(query: Query, key: string, value: string): Query {
+    return [...query.filter(([k]) => k !== key), [key, value]];
+  },
+};
 
 const NEUTRON_CONTROL = new Set(['fields', 'limit', 'marker', 'page_reverse', 'sort_key', 'sort_dir']);
 const NEUTRON_FILTERS: Record<string, Set<string>> = {
@@ -189,7 +252,13 @@ function matchesFixedIps(port: Resource, wanted: string[]): boolean {
   });
 }
 
-/** Neutron collection GET: filters (repeated = OR), fields, limit/marker, `<collection>_links`. */
+/**
+ * Neutron collection GET: filters (repeated = OR), fields, limit/marker/page_reverse, and the
+ * `<collection>_links` Neutron builds: with a limit, `next` unless a forward page came back
+ * short, `previous` unless a reverse page came back short — so even the first page has a
+ * `previous` (marker = its first id, `page_reverse=True`). Links keep the request's parameters
+ * in order and append `marker` (and `page_reverse`).
+ */
 function neutronList(
   state: SimulatorState,
   collection: 'ports' | 'subnets' | 'networks',
@@ -197,12 +266,18 @@ function neutronList(
   ctx: Ctx,
 ): Reply {
   const filters = new Map<string, string[]>();
+  const invalid: string[] = [];
   for (const [key, value] of ctx.query) {
     if (NEUTRON_CONTROL.has(key)) continue;
     if (!NEUTRON_FILTERS[collection]?.has(key)) {
-      return neutronError(400, 'HTTPBadRequest', `[${key}] is invalid attribute for filtering`);
+      if (!invalid.includes(key)) invalid.push(key);
+      continue;
     }
     filters.set(key, [...(filters.get(key) ?? []), value]);
+  }
+  if (invalid.length > 0) {
+    const list = `[${invalid.map(pythonRepr).join(', ')}]`;
+    return neutronError(400, 'HTTPBadRequest', `${list} is invalid attribute for filtering`);
   }
   let items = [...store.values()].filter((item) => {
     for (const [key, wanted] of filters) {
@@ -213,39 +288,46 @@ function neutronList(
     return true;
   });
   const max = state.fixture.limits.neutronMaxPageSize;
-  const limitParam = first(ctx.query, 'limit');
-  let limit = limitParam === undefined ? 0 : Number(limitParam);
-  if (!Number.isInteger(limit) || limit < 0)
-    return neutronError(400, 'HTTPBadRequest', `Invalid limit ${limitParam ?? ''}`);
-  if (max > 0 && (limit === 0 || limit > max)) limit = max;
-  const marker = first(ctx.query, 'marker');
+  const limitParam = first(ctx.query, 'limit') ?? '0';
+  let limit = /^\s*[+-]?\d+\s*$/.test(limitParam) ? Number(limitParam) : Number.NaN;
+  if (!Number.isInteger(limit) || limit < 0) {
+    return neutronError(
+      400,
+      'BadRequest',
+      `Bad limit request: Limit must be an integer 0 or greater and not ${pythonRepr(limitParam)}.`,
+    );
+  }
+  if (max > 0) limit = Math.min(max, limit) || max;
   const links: Array<{ rel: string; href: string }> = [];
-  if (limit > 0 || marker !== undefined) {
+  if (limit > 0) {
+    const marker = first(ctx.query, 'marker');
+    const reverse = ['true', '1', 'yes', 'on'].includes(
+      (first(ctx.query, 'page_reverse') ?? '').toLowerCase(),
+    );
     items.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     if (marker !== undefined) {
       if (!store.has(marker)) {
         const kind = collection.slice(0, 1).toUpperCase() + collection.slice(1, -1);
         return neutronError(404, `${kind}NotFound`, `${kind} ${marker} could not be found.`);
       }
-      items = items.filter((item) => item.id > marker);
+      items = items.filter((item) => (reverse ? item.id < marker : item.id > marker));
     }
-    if (limit > 0) {
-      items = items.slice(0, limit);
-      const rest = ctx.query.filter(([k]) => k !== 'marker' && k !== 'limit');
-      const self = `${ctx.base}/network/v2.0/${collection}`;
-      const last = items[items.length - 1];
-      if (items.length >= limit && last !== undefined) {
-        links.push({
-          rel: 'next',
-          href: `${self}?${queryString([...rest, ['limit', String(limit)], ['marker', last.id]])}`,
-        });
-      }
-      if (marker !== undefined && items[0] !== undefined) {
-        links.push({
-          rel: 'previous',
-          href: `${self}?${queryString([...rest, ['limit', String(limit)], ['marker', items[0].id], ['page_reverse', 'True']])}`,
-        });
-      }
+    items = reverse ? items.slice(-limit) : items.slice(0, limit);
+    const self = `${ctx.base}/network/v2.0/${collection}`;
+    const short = items.length < limit;
+    const firstItem = items[0];
+    const lastItem = items[items.length - 1];
+    if (!(short && !reverse)) {
+      let next = multiDict.pop(ctx.query, 'marker');
+      if (lastItem !== undefined) next = multiDict.set(next, 'marker', lastItem.id);
+      next = multiDict.pop(next, 'page_reverse');
+      links.push({ rel: 'next', href: `${self}?${pythonUrlencode(next)}` });
+    }
+    if (!(short && reverse)) {
+      let previous = multiDict.pop(ctx.query, 'marker');
+      if (firstItem !== undefined) previous = multiDict.set(previous, 'marker', firstItem.id);
+      previous = multiDict.set(previous, 'page_reverse', 'True');
+      links.push({ rel: 'previous', href: `${self}?${pythonUrlencode(previous)}` });
     }
   }
   const fields = values(ctx.query, 'fields');
@@ -273,20 +355,34 @@ function serverLinks(base: string, server: Resource): Array<{ rel: string; href:
   ];
 }
 
-/** Nova servers list: `name` is a regular expression searched in the name (like Nova's DB filter). */
+/**
+ * Nova's `name` filter on MySQL/MariaDB: the API validates the value as a Python regular
+ * expression (400 with Nova's text otherwise), the database layer escapes every `|` as `\\|`
+ * before `display_name REGEXP …` (so `^(a|b)$` looks for a literal `a|b` and matches nothing),
+ * and REGEXP on the case-insensitive utf8 collation ignores case and searches anywhere.
+ * Returns the matcher, or the error message.
+ */
+export function novaNameFilter(name: string): ((serverName: string) => boolean) | string {
+  const invalid = `Invalid input for query parameters name. Value: ${name}. ${pythonRepr(name)} is not a 'regex'`;
+  try {
+    new RegExp(name);
+  } catch {
+    return invalid;
+  }
+  const pattern = new RegExp(name.replaceAll('|', '\\|'), 'i');
+  return (serverName) => pattern.test(serverName);
+}
+
+/** Nova servers list (`detail` = `/servers/detail`): filters, Nova's default order, marker/limit. */
 function novaList(state: SimulatorState, ctx: Ctx, detail: boolean): Reply {
   let items = [...state.servers.values()];
   const allTenants = ['1', 'true', 'True'].includes(first(ctx.query, 'all_tenants') ?? '');
   if (!allTenants) items = items.filter((server) => server['tenant_id'] === ctx.projectId);
   const name = first(ctx.query, 'name');
   if (name !== undefined) {
-    let pattern: RegExp;
-    try {
-      pattern = new RegExp(name);
-    } catch {
-      return novaError(400, `Invalid regular expression in name filter: ${name}`);
-    }
-    items = items.filter((server) => pattern.test(String(server['name'] ?? '')));
+    const matches = novaNameFilter(name);
+    if (typeof matches === 'string') return novaError(400, matches);
+    items = items.filter((server) => matches(String(server['name'] ?? '')));
   }
   const status = first(ctx.query, 'status');
   if (status !== undefined)
@@ -305,26 +401,35 @@ function novaList(state: SimulatorState, ctx: Ctx, detail: boolean): Reply {
     items = items.slice(index + 1);
   }
   const limitParam = first(ctx.query, 'limit');
+  if (limitParam !== undefined && !/^[0-9]+$/.test(limitParam)) {
+    return novaError(
+      400,
+      `Invalid input for query parameters limit. Value: ${limitParam}. ${pythonRepr(limitParam)} does not match '^[0-9]*$'`,
+    );
+  }
   const max = state.fixture.limits.novaMaxPageSize;
+  // `limit=0` is no limit at all (and no link), like Nova's database query.
   const limit = Math.min(limitParam === undefined ? max : Number(limitParam), max);
-  if (!Number.isInteger(limit) || limit < 0) return novaError(400, `limit must be a non-negative integer`);
-  items = items.slice(0, limit);
+  if (limit > 0) items = items.slice(0, limit);
   const body: Record<string, unknown> = {
     servers: items.map((server) =>
       detail
         ? { ...server, links: serverLinks(ctx.base, server) }
-        : { id: server.id, name: server['name'], links: serverLinks(ctx.base, server) },
+        : { id: server.id, links: serverLinks(ctx.base, server), name: server['name'] },
     ),
   };
   const last = items[items.length - 1];
-  if (limit > 0 && items.length >= limit && last !== undefined) {
-    const rest = ctx.query.filter(([k]) => k !== 'marker' && k !== 'limit');
+  if (limit > 0 && items.length === limit && last !== undefined) {
+    // Nova's next link: the request's parameters sorted, one value per key, `marker` replaced.
+    const params = new Map<string, string>();
+    for (const [key, value] of [...ctx.query].sort(([ka, va], [kb, vb]) =>
+      ka === kb ? (va < vb ? -1 : va > vb ? 1 : 0) : ka < kb ? -1 : 1,
+    ))
+      params.set(key, value);
+    params.set('marker', last.id);
     const path = detail ? 'servers/detail' : 'servers';
     body['servers_links'] = [
-      {
-        rel: 'next',
-        href: `${ctx.base}/compute/v2.1/${path}?${queryString([...rest, ['limit', String(limit)], ['marker', last.id]])}`,
-      },
+      { rel: 'next', href: `${ctx.base}/compute/v2.1/${path}?${pythonUrlencode([...params])}` },
     ];
   }
   return { status: 200, body };
@@ -382,7 +487,8 @@ function keystoneIssue(state: SimulatorState, ctx: Ctx): Reply {
   )
     return fail;
   const token = state.issueToken(account.id, projectRecord.id);
-  const iso = (ms: number): string => new Date(ms).toISOString().replace(/Z$/, '000Z');
+  // Keystone stores times in whole seconds and prints them with six zero decimals.
+  const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, '.000000Z');
   const userDomain = state.fixture.domains.find((d) => d.id === account.domainId) ?? {
     id: account.domainId,
     name: account.domainId,
@@ -391,19 +497,6 @@ function keystoneIssue(state: SimulatorState, ctx: Ctx): Reply {
     id: projectRecord.domainId,
     name: projectRecord.domainId,
   };
-  const endpoint = (service: string, iface: string, url: string): Record<string, unknown> => ({
-    id: `${service}-${iface}`,
-    interface: iface,
-    region: state.fixture.region,
-    region_id: state.fixture.region,
-    url,
-  });
-  const service = (type: string, name: string, url: string): Record<string, unknown> => ({
-    id: `${name}-service`,
-    type,
-    name,
-    endpoints: ['public', 'internal', 'admin'].map((iface) => endpoint(name, iface, url)),
-  });
   return {
     status: 201,
     headers: { 'x-subject-token': token.id },
@@ -416,19 +509,65 @@ function keystoneIssue(state: SimulatorState, ctx: Ctx): Reply {
         issued_at: iso(token.issuedAt),
         project: { domain: projectDomain, id: projectRecord.id, name: projectRecord.name },
         is_domain: false,
-        roles: [
-          { id: 'admin-role', name: 'admin' },
-          { id: 'member-role', name: 'member' },
-        ],
-        catalog: [
-          service('identity', 'keystone', `${ctx.base}/identity`),
-          service('network', 'neutron', `${ctx.base}/network`),
-          service('compute', 'nova', `${ctx.base}/compute/v2.1`),
-        ],
+        roles: account.roles.map((name) => ({
+          id: sequentialId('7e', roleNumber(name)).replaceAll('-', ''),
+          name,
+        })),
+        catalog: catalog(state, ctx.base, token.serial),
       },
     },
   };
 }
+
+/** Stable role ids: one number per role name. */
+function roleNumber(name: string): number {
+  let hash = 0;
+  for (const char of name) hash = (Math.imul(hash, 31) + (char.codePointAt(0) ?? 0)) >>> 0;
+  return hash;
+}
+
+/**
+ * The catalog of a token: every service a real deployment registers (the client needs only
+ * network and compute), in an order that changes from token to token as Keystone's does —
+ * a client must look services up by type, never by position.
+ */
+function catalog(state: SimulatorState, base: string, serial: number): Array<Record<string, unknown>> {
+  const services: Array<[type: string, name: string, url: string]> = [
+    ['identity', 'keystone', `${base}/identity`],
+    ['network', 'neutron', `${base}/network`],
+    ['compute', 'nova', `${base}/compute/v2.1`],
+    ['image', 'glance', `${base}/image`],
+    ['placement', 'placement', `${base}/placement`],
+  ];
+  const random = seededRandom(state.fixture.seed * 7919 + serial);
+  for (let i = services.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [services[i], services[j]] = [
+      services[j] as (typeof services)[number],
+      services[i] as (typeof services)[number],
+    ];
+  }
+  return services.map(([type, name, url], s) => ({
+    endpoints: ['public', 'internal', 'admin'].map((iface, e) => ({
+      id: sequentialId('e0', (SERVICE_NUMBERS[type] ?? s) * 16 + e).replaceAll('-', ''),
+      interface: iface,
+      region_id: state.fixture.region,
+      url,
+      region: state.fixture.region,
+    })),
+    id: sequentialId('5c', SERVICE_NUMBERS[type] ?? s).replaceAll('-', ''),
+    type,
+    name,
+  }));
+}
+
+const SERVICE_NUMBERS: Record<string, number> = {
+  identity: 1,
+  network: 2,
+  compute: 3,
+  image: 4,
+  placement: 5,
+};
 
 // ---- routing ----------------------------------------------------------------------------
 
@@ -437,7 +576,63 @@ const ID = '([^/]+)';
 function routes(state: SimulatorState): Route[] {
   const net = (path: string): RegExp => new RegExp(`^/network/v2\\.0/${path}$`);
   const nova = (path: string): RegExp => new RegExp(`^/compute/v2\\.1(?:/[0-9a-f]{32})?/${path}$`);
+  // Keystone answers at the auth URL and at the server root; its links follow the path used.
+  const keystoneRoot = (ctx: Ctx): string =>
+    `${ctx.base}${ctx.rawPath.startsWith('/identity') ? '/identity' : ''}`;
   return [
+    {
+      id: 'identity.versions',
+      method: 'GET',
+      pattern: /^\/(?:identity)?$/,
+      service: 'identity',
+      handler: (ctx) => ({
+        status: 300,
+        headers: { location: `${keystoneRoot(ctx)}/v3/` },
+        body: keystoneVersions(keystoneRoot(ctx)),
+      }),
+    },
+    {
+      id: 'identity.v3',
+      method: 'GET',
+      pattern: /^(?:\/identity)?\/v3$/,
+      service: 'identity',
+      handler: (ctx) => ({ status: 200, body: keystoneV3(keystoneRoot(ctx)) }),
+    },
+    {
+      id: 'network.versions',
+      method: 'GET',
+      pattern: /^\/network$/,
+      service: 'network',
+      anonymous: true,
+      handler: (ctx) => ({ status: 200, body: neutronVersions(`${ctx.base}/network`) }),
+    },
+    {
+      id: 'network.v2',
+      method: 'GET',
+      pattern: /^\/network\/v2\.0$/,
+      service: 'network',
+      // Neutron lists its resources only at `/v2.0/`, with the slash.
+      handler: (ctx) =>
+        ctx.rawPath.endsWith('/')
+          ? { status: 200, body: neutronV2(`${ctx.base}/network`) }
+          : notFound({ method: ctx.method, path: ctx.rawPath }),
+    },
+    {
+      id: 'compute.versions',
+      method: 'GET',
+      pattern: /^\/compute$/,
+      service: 'compute',
+      anonymous: true,
+      handler: (ctx) => ({ status: 200, body: novaVersions(`${ctx.base}/compute`) }),
+    },
+    {
+      id: 'compute.v2.1',
+      method: 'GET',
+      pattern: /^\/compute\/v2\.1$/,
+      service: 'compute',
+      anonymous: true,
+      handler: (ctx) => ({ status: 200, body: novaV21(`${ctx.base}/compute`) }),
+    },
     {
       id: 'identity.tokens.issue',
       method: 'POST',
@@ -554,7 +749,9 @@ function admin(state: SimulatorState, method: string, path: string, body: unknow
     return (state.setFaults(Array.isArray(body) ? (body as FaultRule[]) : []), ok(state.faults.list()));
   if (is('POST', 'faults', false)) return (state.addFault(input as FaultRule), ok(state.faults.list(), 201));
   if (is('DELETE', 'faults', false)) return (state.clearFaults(), ok([]));
-  if (is('POST', 'tokens', true, undefined) && id === 'expire') return (state.expireTokens(), ok({}));
+  // Revocation, not expiry: services keep accepting a token they validated within their
+  // token cache time (see SimulatorState.revokeTokens).
+  if (is('POST', 'tokens', true, undefined) && id === 'expire') return (state.revokeTokens(), ok({}));
   if (is('POST', 'clock', true) && id === 'advance')
     return (state.advanceClock(Number(input['ms'] ?? 0)), ok({ now: new Date(state.now()).toISOString() }));
   if (is('GET', 'state', false)) {
@@ -600,6 +797,24 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   }
 }
 
+/**
+ * Neutron and Nova run on eventlet's WSGI server, which reads at most 8192 bytes of request
+ * line and answers 414 (empty body, connection closed) when the line, CRLF included, reaches
+ * that: about 170 `device_id`s of 36 characters fit in one query, 200 do not.
+ */
+const MAX_REQUEST_LINE = 8192;
+
+function requestLineBytes(req: IncomingMessage): number {
+  return Buffer.byteLength(`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/${req.httpVersion}\r\n`);
+}
+
+function notFound(ctx: { method: string; path: string }): Reply {
+  return {
+    status: 404,
+    body: { error: { code: 404, title: 'Not Found', message: `no route ${ctx.method} ${ctx.path}` } },
+  };
+}
+
 function send(res: ServerResponse, reply: Reply): void {
   const payload = reply.body === undefined ? '' : JSON.stringify(reply.body);
   res.writeHead(reply.status, {
@@ -614,6 +829,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   const state = new SimulatorState(options.fixture, {
     ...(options.now !== undefined ? { now: options.now } : {}),
     ...(options.tokenTtlSeconds !== undefined ? { tokenTtlSeconds: options.tokenTtlSeconds } : {}),
+    ...(options.tokenCacheSeconds !== undefined ? { tokenCacheSeconds: options.tokenCacheSeconds } : {}),
   });
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const table = routes(state);
@@ -637,6 +853,20 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       return;
     }
     const path = url.pathname.replace(/\/+$/, '') || '/';
+    const eventletService = /^\/(network|compute)(?:\/|$)/.exec(path)?.[1];
+    if (eventletService !== undefined && requestLineBytes(req) >= MAX_REQUEST_LINE) {
+      state.record({
+        route: `${eventletService}.request-line-too-long`,
+        method,
+        path,
+        query: [...url.searchParams.entries()],
+        headers: {},
+        body,
+      });
+      res.writeHead(414, 'Request URI Too Long', { connection: 'close', 'content-length': 0 });
+      res.end();
+      return;
+    }
     let route: Route | undefined;
     let params: string[] = [];
     for (const candidate of table) {
@@ -662,10 +892,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       return;
     }
     if (route === undefined) {
-      send(res, {
-        status: 404,
-        body: { error: { code: 404, title: 'Not Found', message: `no route ${method} ${path}` } },
-      });
+      send(res, notFound({ method, path }));
       return;
     }
     if (decision.action.kind === 'unauthorized') {
@@ -685,18 +912,22 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       return;
     }
     let projectId = '';
-    if (route.service === 'network' || route.service === 'compute') {
-      const token = state.validToken(headers['x-auth-token']);
+    if ((route.service === 'network' || route.service === 'compute') && route.anonymous !== true) {
+      const token = state.validToken(headers['x-auth-token'], route.service);
       if (token === undefined) {
         send(res, unauthorized(base));
         return;
       }
       projectId = token.projectId;
     }
-    send(res, route.handler({ method, query, body, headers, base, params, projectId }));
+    send(
+      res,
+      route.handler({ method, query, body, headers, base, rawPath: url.pathname, params, projectId }),
+    );
   };
 
-  const server: HttpServer = createServer((req, res) => {
+  // Node's own limit (16 KiB of request line and headers, then 431) must not answer first.
+  const server: HttpServer = createServer({ maxHeaderSize: 256 * 1024 }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) send(res, { status: 500, body: { error: String(err) } });
     });

@@ -2,7 +2,7 @@
 // operations tests and benchmarks use to change the world at runtime.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { SimulatorFixture } from './fixture.js';
-import { sequentialId } from './fixture.js';
+import { portExtras, sequentialId, serverExtras } from './fixture.js';
 import { FaultInjector, seededRandom } from './faults.js';
 import type { FaultRule } from './faults.js';
 
@@ -10,11 +10,19 @@ export type Resource = Record<string, unknown> & { id: string };
 
 export interface IssuedToken {
   id: string;
+  /** 1 for the first token issued, 2 for the next, … */
+  serial: number;
   userId: string;
   projectId: string;
+  /** Epoch ms, whole seconds (Keystone's resolution). */
   issuedAt: number;
   expiresAt: number;
+  /** Revoked in Keystone: services that have not cached it yet reject it. */
+  revoked: boolean;
 }
+
+/** A service that validates tokens itself (with keystonemiddleware and its own cache). */
+export type TokenValidator = 'network' | 'compute';
 
 export interface RequestRecord {
   route: string;
@@ -50,6 +58,10 @@ export class SimulatorState {
   readonly faults: FaultInjector;
   readonly random: () => number;
   tokenTtlMs: number;
+  /** keystonemiddleware's `token_cache_time`. */
+  tokenCacheMs: number;
+  /** Per service: token id -> when the service validated it with Keystone (simulator clock). */
+  private readonly validated = new Map<TokenValidator, Map<string, number>>();
   private readonly counts = new Map<string, number>();
   private log: RequestRecord[] = [];
   private issued = 0;
@@ -57,10 +69,14 @@ export class SimulatorState {
   private clockOffsetMs = 0;
   private readonly baseNow: () => number;
 
-  constructor(fixture: SimulatorFixture, options: { now?: () => number; tokenTtlSeconds?: number } = {}) {
+  constructor(
+    fixture: SimulatorFixture,
+    options: { now?: () => number; tokenTtlSeconds?: number; tokenCacheSeconds?: number } = {},
+  ) {
     this.fixture = fixture;
     this.baseNow = options.now ?? Date.now;
     this.tokenTtlMs = (options.tokenTtlSeconds ?? fixture.tokenTtlSeconds) * 1000;
+    this.tokenCacheMs = (options.tokenCacheSeconds ?? fixture.tokenCacheSeconds) * 1000;
     this.random = seededRandom(fixture.seed);
     this.faults = new FaultInjector(this.random);
     for (const network of fixture.networks) this.networks.set(network.id, structuredClone(network));
@@ -85,17 +101,38 @@ export class SimulatorState {
     const id = this.fixture.deterministicIds
       ? `gAAAAAB-sim-token-${this.issued}`
       : `gAAAAAB${randomBytes(48).toString('base64url')}`;
-    const issuedAt = this.now();
-    const token = { id, userId, projectId, issuedAt, expiresAt: issuedAt + this.tokenTtlMs };
+    const issuedAt = Math.floor(this.now() / 1000) * 1000;
+    const token: IssuedToken = {
+      id,
+      serial: this.issued,
+      userId,
+      projectId,
+      issuedAt,
+      expiresAt: issuedAt + this.tokenTtlMs,
+      revoked: false,
+    };
     this.tokens.set(id, token);
     return token;
   }
 
-  /** The token if it exists and has not expired. */
-  validToken(id: string | undefined): IssuedToken | undefined {
-    if (id === undefined) return undefined;
-    const token = this.tokens.get(id);
-    return token !== undefined && token.expiresAt > this.now() ? token : undefined;
+  /**
+   * The token if `service` accepts it, as keystonemiddleware decides: the expiry time is
+   * checked on every request; Keystone is asked only when the service has not validated the
+   * token within the cache time, so a revoked token keeps working where it was used recently
+   * and fails where it was not. A rejected token is not cached.
+   */
+  validToken(id: string | undefined, service: TokenValidator): IssuedToken | undefined {
+    const token = id === undefined ? undefined : this.tokens.get(id.trim());
+    const now = this.now();
+    if (token === undefined || token.expiresAt <= now) return undefined;
+    let cache = this.validated.get(service);
+    if (cache === undefined) this.validated.set(service, (cache = new Map()));
+    const validatedAt = cache.get(token.id);
+    if (validatedAt !== undefined && now - validatedAt < this.tokenCacheMs) return token;
+    cache.delete(token.id);
+    if (token.revoked) return undefined;
+    cache.set(token.id, now);
+    return token;
   }
 
   record(entry: RequestRecord): void {
@@ -125,13 +162,18 @@ export class SimulatorState {
     return this.issued;
   }
 
-  /** Expires every token issued so far (clients see 401 on their next call). */
-  expireTokens(): void {
-    const now = this.now();
-    for (const token of this.tokens.values()) token.expiresAt = Math.min(token.expiresAt, now);
+  /**
+   * Revokes every token issued so far, like a password change or a token deletion in
+   * Keystone: a service that validated a token less than the cache time ago still accepts
+   * it until its cache entry ages out (advance the clock by `tokenCacheMs` to get there at
+   * once); elsewhere the next call gets 401. For a token that no service accepts any more,
+   * advance the clock past its expiry instead.
+   */
+  revokeTokens(): void {
+    for (const token of this.tokens.values()) token.revoked = true;
   }
 
-  /** Moves the simulator's clock forward (token expiry without waiting). */
+  /** Moves the simulator's clock forward (token expiry and cache ageing without waiting). */
   advanceClock(ms: number): void {
     this.clockOffsetMs += ms;
   }
@@ -158,6 +200,7 @@ export class SimulatorState {
     const project = this.fixture.projects[0]?.id ?? '';
     const stamp = new Date(this.now()).toISOString().replace(/\.\d+Z$/, 'Z');
     const server: Resource = {
+      ...serverExtras(project, stamp),
       status: 'ACTIVE',
       tenant_id: project,
       metadata: {},
@@ -198,13 +241,16 @@ export class SimulatorState {
     if (deviceId !== '' && !this.servers.has(deviceId))
       throw new SimulatorError(404, `Instance ${deviceId} could not be found.`);
     const stamp = new Date(this.now()).toISOString().replace(/\.\d+Z$/, 'Z');
+    // Nothing binds a port created through the API (no agent, no Nova), so Neutron leaves it
+    // DOWN whether or not it names a device; only an explicit status makes it ACTIVE.
     const port: Resource = {
+      ...portExtras(),
       name: '',
       project_id: network['project_id'],
       tenant_id: network['project_id'],
       mac_address: mac,
       admin_state_up: true,
-      status: deviceId === '' ? 'DOWN' : 'ACTIVE',
+      status: 'DOWN',
       device_id: deviceId,
       device_owner: deviceId === '' ? '' : 'compute:nova',
       fixed_ips: [],
@@ -230,20 +276,20 @@ export class SimulatorState {
       device_id: deviceId,
       device_owner: 'compute:nova',
       status,
-      updated_at: this.stamp(),
+      ...this.touched(port),
     });
     return port;
   }
 
   detachPort(portId: string): Resource {
     const port = this.port(portId);
-    Object.assign(port, { device_id: '', device_owner: '', status: 'DOWN', updated_at: this.stamp() });
+    Object.assign(port, { device_id: '', device_owner: '', status: 'DOWN', ...this.touched(port) });
     return port;
   }
 
   setPortStatus(portId: string, status: string): Resource {
     const port = this.port(portId);
-    Object.assign(port, { status, updated_at: this.stamp() });
+    Object.assign(port, { status, ...this.touched(port) });
     return port;
   }
 
@@ -255,6 +301,12 @@ export class SimulatorState {
     const port = this.ports.get(id);
     if (port === undefined) throw new SimulatorError(404, `Port ${id} could not be found.`);
     return port;
+  }
+
+  /** Every change of a port bumps its revision, as Neutron's standard attributes do. */
+  private touched(port: Resource): Record<string, unknown> {
+    const revision = typeof port['revision_number'] === 'number' ? port['revision_number'] : 0;
+    return { updated_at: this.stamp(), revision_number: revision + 1 };
   }
 
   private stamp(): string {

@@ -106,7 +106,7 @@ describe('simulator HTTP API', () => {
     expect(await bad.json()).toEqual({
       NeutronError: {
         type: 'HTTPBadRequest',
-        message: '[colour] is invalid attribute for filtering',
+        message: "['colour'] is invalid attribute for filtering",
         detail: '',
       },
     });
@@ -151,7 +151,7 @@ describe('simulator HTTP API', () => {
     expect((await get(`/compute/v2.1/servers/${server.id}`)).status).toBe(404);
   });
 
-  it('sets faults, counts requests per route and expires tokens through the admin API', async () => {
+  it('sets faults and counts requests per route through the admin API', async () => {
     await admin('DELETE', '/requests');
     expect(
       (await admin('PUT', '/faults', [{ route: 'network.networks.list', status: 503, times: 1 }])).status,
@@ -160,7 +160,14 @@ describe('simulator HTTP API', () => {
     expect((await get('/network/v2.0/networks')).status).toBe(200);
     const counts = (await (await admin('GET', '/requests')).json()) as { counts: Record<string, number> };
     expect(counts.counts).toEqual({ 'network.networks.list': 2 });
-    await admin('POST', '/tokens/expire');
+  });
+
+  it('revokes tokens through the admin API: 401 once the service cache has aged out', async () => {
+    expect((await get('/network/v2.0/networks')).status).toBe(200);
+    expect((await admin('POST', '/tokens/expire')).status).toBe(200);
+    // Neutron validated this token moments ago and trusts its cache for 300 s.
+    expect((await get('/network/v2.0/networks')).status).toBe(200);
+    expect((await admin('POST', '/clock/advance', { ms: 300_000 })).status).toBe(200);
     expect((await get('/network/v2.0/networks')).status).toBe(401);
   });
 

@@ -88,11 +88,12 @@ describe('OpenStackSession', () => {
     expect(second.id).not.toBe(first.id);
   });
 
-  it('survives token expiry mid-run: one re-issuance shared by all concurrent callers, each call retried once', async () => {
+  it('survives a revoked token: one re-issuance shared by all concurrent callers, each call retried once', async () => {
     const session = track(testSession(sim, { tokenCache: new TokenCache() }));
+    // Revoked before Nova ever validated it: no service has it cached, so every call gets 401.
     await session.token();
     sim.admin.resetRequests();
-    sim.admin.expireTokens();
+    sim.admin.revokeTokens();
     const ids = Array.from({ length: 20 }, (_, i) => sequentialId('5e', i + 1));
     const servers = await Promise.all(ids.map((id) => getServer(session, id)));
     expect(servers.map((s) => s.id)).toEqual(ids);

@@ -75,8 +75,14 @@ describe('issueToken against the simulator', () => {
     expect(token.id).toMatch(/^gAAAAAB-sim-token-\d+$/);
     expect(token.expiresAt - token.issuedAt).toBe(3_600_000);
     expect(token.projectId).toBe(SPEC_PROJECT_ID);
-    expect(token.catalog.map((s) => s.type)).toEqual(['identity', 'network', 'compute']);
-    expect(token.catalog[1]?.endpoints[0]?.url).toBe(`${sim.url}/network`);
+    expect(token.catalog.map((s) => s.type).sort()).toEqual([
+      'compute',
+      'identity',
+      'image',
+      'network',
+      'placement',
+    ]);
+    expect(token.catalog.find((s) => s.type === 'network')?.endpoints[0]?.url).toBe(`${sim.url}/network`);
   });
 
   it.each([
