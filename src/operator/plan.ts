@@ -23,7 +23,13 @@ export type Action =
       observed: KubeObject;
       foreign: ForeignOwner[];
     }
-  | { type: 'delete'; ref: ObjectRef; uid: string | undefined; reason: 'not-desired' };
+  | { type: 'delete'; ref: ObjectRef; uid: string | undefined; reason: 'not-desired' }
+  /** Drop our owner reference from a data object (kept, no longer garbage-collected with the CR). */
+  | {
+      type: 'release';
+      ref: ObjectRef;
+      ownerReferences: NonNullable<KubeObject['metadata']['ownerReferences']>;
+    };
 
 export interface Plan {
   actions: Action[];
@@ -78,12 +84,25 @@ export function inventorySelector(owner: Pick<Owner, 'name'>): string {
 }
 
 /**
+ * Kinds that hold data which outlives the MultiNicOperator, like a StatefulSet's PVCs outlive the
+ * StatefulSet: database credentials (the data PVC is useless without them) and backup storage.
+ * They never get an owner reference (deleting the CR keeps them, a re-created CR reuses them)
+ * and are never pruned; delete them by hand when the data is no longer wanted.
+ */
+export const DATA_KINDS: ReadonlySet<string> = new Set(['Secret', 'PersistentVolumeClaim']);
+
+function isData(obj: { apiVersion?: string; kind?: string }): boolean {
+  return (obj.apiVersion === 'v1' || obj.apiVersion === undefined) && DATA_KINDS.has(obj.kind ?? '');
+}
+
+/**
  * Adds what makes an object ours: the managed-by label (the inventory), the owner's namespace label on objects
  * outside its namespace, and a controller owner reference for objects in the CR's namespace
- * (garbage collection removes them with the CR; the finalizer handles the rest).
+ * (garbage collection removes them with the CR; the finalizer handles the rest) except on data
+ * kinds (`DATA_KINDS`).
  */
 export function decorate(obj: KubeObject, owner: Owner): KubeObject {
-  const inOwnerNamespace = obj.metadata.namespace === owner.namespace;
+  const inOwnerNamespace = obj.metadata.namespace === owner.namespace && !isData(obj);
   // The protected label is the render's decision (absent with protection off); the managed-by
   // label is the inventory and is always set.
   const labels: Record<string, string> = { ...(obj.metadata.labels ?? {}), [MANAGED_BY_LABEL]: owner.name };
@@ -314,7 +333,7 @@ export function compact(value: unknown): unknown {
  * What to do so that the cluster holds exactly `desired` for `owner`:
  * - desired and missing -> apply (missing); present but a desired value differs -> apply (drift);
  * - present, equal, but another (non-system) manager added fields we do not set -> strip;
- * - present in the inventory, owned by `owner`, not desired -> delete.
+ * - present in the inventory, owned by `owner`, not desired -> delete (data kinds: release, never delete).
  * Objects that match are left alone, so a no-op resync issues no writes.
  */
 export function plan(desired: readonly KubeObject[], observed: readonly KubeObject[], owner: Owner): Plan {
@@ -349,7 +368,9 @@ export function plan(desired: readonly KubeObject[], observed: readonly KubeObje
       annotations: wantMeta.annotations,
       ownerReferences: wantMeta.ownerReferences,
     };
-    if (!isSubset(wantBody, haveBody) || !isSubset(metaWanted, haveMeta)) {
+    // A data object owned by an earlier version of the operator: the apply drops the reference.
+    const ownedData = isData(want) && (haveMeta.ownerReferences ?? []).some((ref) => ref.uid === owner.uid);
+    if (!isSubset(wantBody, haveBody) || !isSubset(metaWanted, haveMeta) || ownedData) {
       actions.push({ type: 'apply', object: want, reason: 'drift' });
       continue;
     }
@@ -358,6 +379,12 @@ export function plan(desired: readonly KubeObject[], observed: readonly KubeObje
   for (const have of observed) {
     if (desiredIds.has(identity(have)) || !ownedBy(have, owner)) continue;
     if (have.metadata.deletionTimestamp !== undefined) continue;
+    if (isData(have)) {
+      const ownerReferences = (have.metadata.ownerReferences ?? []).filter((ref) => ref.uid !== owner.uid);
+      if (ownerReferences.length !== (have.metadata.ownerReferences ?? []).length)
+        actions.push({ type: 'release', ref: refOfObject(have), ownerReferences });
+      continue;
+    }
     actions.push({ type: 'delete', ref: refOfObject(have), uid: have.metadata.uid, reason: 'not-desired' });
   }
   return { actions, unchanged };

@@ -4,9 +4,11 @@
 //
 // Contract (STYLE.md): `reconcile({namespace, name})` is level-based and idempotent. A thrown
 // error means "retry with capped exponential backoff" (the work queue does that); a
-// `TerminalError` (invalid spec) means no retry until the CR changes: a condition, an Event and
-// the metric say why.
+// `TerminalError` (invalid spec: the schema or the constructs refuse it) means no retry until the
+// CR changes: a condition, an Event and the metric say why. Everything else, a failed read while
+// rendering included, is retried.
 import { ApiValidationError } from '../api/errors.js';
+import { ConstructValidationError } from '../constructs/common/validate.js';
 import { MULTINIC_OPERATOR } from '../api/groups.js';
 import { APP_COMPONENT_LABEL } from '../api/labels.js';
 import { parseMultiNicOperator } from '../api/multinic-operator.js';
@@ -202,18 +204,23 @@ export class OperatorReconciler {
     try {
       desired = (await this.#render(cr, owner)).map((obj) => decorate(customize(obj, cr), owner));
     } catch (error) {
-      const message = `rendering the MultiNicSystem failed: ${errorText(error)}`;
+      // Only a spec the constructs refuse is terminal; anything else (an API error or a missing
+      // Secret while reading what the render needs) is retried with backoff.
+      const invalid = error instanceof ConstructValidationError;
+      const reason = invalid ? 'RenderFailed' : 'RenderRetrying';
+      const message = `rendering the MultiNicSystem failed${invalid ? '' : ' (retrying)'}: ${errorText(error)}`;
       await this.#writeStatus(
         raw,
         owner,
         [],
-        { reason: 'RenderFailed', message },
+        { reason, message },
         databaseMode(cr),
         cr.spec.protection.mode,
         raw.status?.databaseStatus?.lastBackup,
       );
-      this.#events(raw, 'Warning', 'RenderFailed', message);
-      throw new TerminalError('RenderFailed', message);
+      this.#events(raw, 'Warning', reason, message);
+      if (invalid) throw new TerminalError(reason, message);
+      throw new Error(message, { cause: error });
     }
     managedResources.set({ namespace: key.namespace, name: key.name }, desired.length);
 
@@ -235,8 +242,8 @@ export class OperatorReconciler {
           if (written !== undefined) results.set(identity(written), written);
         } catch (error) {
           const what =
-            action.type === 'delete'
-              ? `deleting ${describeRef({ kind: action.ref.kind, metadata: action.ref })}`
+            action.type === 'delete' || action.type === 'release'
+              ? `${action.type === 'delete' ? 'deleting' : 'releasing'} ${describeRef({ kind: action.ref.kind, metadata: action.ref })}`
               : `applying ${describeRef(action.object)}`;
           failures.push(`${what}: ${errorText(error)}`);
         }
@@ -324,7 +331,7 @@ export class OperatorReconciler {
       cr: `${cr.metadata.namespace ?? ''}/${cr.metadata.name ?? ''}`,
       type: action.type,
       object:
-        action.type === 'delete'
+        action.type === 'delete' || action.type === 'release'
           ? describeRef({ kind: action.ref.kind, metadata: action.ref })
           : describeRef(action.object),
       ...(action.type === 'apply' ? { reason: action.reason } : {}),
@@ -370,6 +377,11 @@ export class OperatorReconciler {
           'Pruned',
           `${describeRef({ kind: action.ref.kind, metadata: action.ref })} is no longer desired; deleted`,
         );
+        return undefined;
+      }
+      case 'release': {
+        await mergePatchObject(http, action.ref, { metadata: { ownerReferences: action.ownerReferences } });
+        writesTotal.inc({ action: 'release' });
         return undefined;
       }
     }

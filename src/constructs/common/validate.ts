@@ -6,8 +6,13 @@ function show(value: unknown): string {
   return typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
 }
 
+/** A prop the construct refuses: the input is wrong, so retrying the same input cannot help. */
+export class ConstructValidationError extends Error {
+  override readonly name = 'ConstructValidationError';
+}
+
 export function fail(construct: string, prop: string, value: unknown, allowed: string): never {
-  throw new Error(`${construct}: '${prop}' must be ${allowed}, got ${show(value)}`);
+  throw new ConstructValidationError(`${construct}: '${prop}' must be ${allowed}, got ${show(value)}`);
 }
 
 export function checkInt(construct: string, prop: string, value: number, min: number, max: number): number {

@@ -273,3 +273,70 @@ describe('paths', () => {
     expect(setsPath(obj, 'metadata.labels.app')).toBe(true);
   });
 });
+
+describe('data outlives the MultiNicOperator', () => {
+  const ownerRef = {
+    apiVersion: owner.apiVersion,
+    kind: owner.kind,
+    name: owner.name,
+    uid: owner.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+  const backupClaim = decorate(
+    {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'biz-db-backups', namespace: 'multinic-system', labels: { app: 'backup' } },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+    },
+    owner,
+  );
+
+  it('item 4: gives the backup PVC no owner reference, so deleting the CR keeps the backups', () => {
+    expect(backupClaim.metadata.ownerReferences).toBeUndefined();
+    expect(backupClaim.metadata.labels?.['multinic.example.com/managed-by-operator']).toBe('biz');
+  });
+
+  it('item 4: drops the owner reference an earlier version put on the backup PVC', () => {
+    const have = observedFrom(backupClaim, { ownerReferences: [ownerRef] });
+    expect(plan([backupClaim], [have], owner).actions).toEqual([
+      { type: 'apply', object: backupClaim, reason: 'drift' },
+    ]);
+    expect(plan([backupClaim], [observedFrom(backupClaim)], owner).actions).toEqual([]);
+  });
+
+  it('item 4: never prunes a credentials Secret or a PVC it owned; releases them instead', () => {
+    const secret: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: 'biz-db-credentials',
+        namespace: 'multinic-system',
+        uid: 'uid-secret',
+        labels: { 'multinic.example.com/managed-by-operator': 'biz' },
+        ownerReferences: [ownerRef, { apiVersion: 'v1', kind: 'Other', name: 'x', uid: 'uid-other' }],
+      },
+    };
+    const claim = observedFrom(backupClaim, { ownerReferences: [ownerRef] });
+    const { actions } = plan([], [secret, claim], owner);
+    expect(actions.filter((a) => a.type === 'delete')).toEqual([]);
+    expect(actions).toEqual([
+      {
+        type: 'release',
+        ref: { apiVersion: 'v1', kind: 'Secret', name: 'biz-db-credentials', namespace: 'multinic-system' },
+        ownerReferences: [{ apiVersion: 'v1', kind: 'Other', name: 'x', uid: 'uid-other' }],
+      },
+      {
+        type: 'release',
+        ref: {
+          apiVersion: 'v1',
+          kind: 'PersistentVolumeClaim',
+          name: 'biz-db-backups',
+          namespace: 'multinic-system',
+        },
+        ownerReferences: [],
+      },
+    ]);
+  });
+});
