@@ -18,9 +18,11 @@ FROM ${NODE_IMAGE} AS runtime
 # iproute2: the agent's `ip` link/addr/route/rule commands (spec 5.B.5).
 # netplan.io: the agent validates netplan files with `netplan generate` before writing them.
 # mariadb-client: `mariadb-dump`/`mariadb` for `multinic db backup|restore`.
+# iputils-ping: the agent's gateway probe; procps: its `sysctl` reads and writes.
 # One image with these few tools is simpler to ship and scan than one image per role.
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends iproute2 netplan.io mariadb-client ca-certificates \
+  && apt-get install -y --no-install-recommends iproute2 iputils-ping procps netplan.io mariadb-client \
+     ca-certificates \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production

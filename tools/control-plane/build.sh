@@ -9,6 +9,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.env
 source "$here/versions.env"
+# shellcheck source=../common/progress.sh
+source "$here/../common/progress.sh"
 
 cache_root="${MULTINIC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/multinic}"
 bin_dir="$cache_root/control-plane/k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}"
@@ -23,7 +25,8 @@ step() { # step <name> <binary> <command...>
   if [ -x "$bin_dir/$binary" ]; then echo "control-plane build: $name cached"; return 0; fi
   local start=$SECONDS log="$bin_dir/.build-$name.log"
   mkdir -p "$bin_dir"
-  if ! "$@" >"$log" 2>&1; then
+  echo "control-plane build: $name building (log: $log)"
+  if ! run_with_heartbeat "control-plane build" "$name" "$log" "$@"; then
     tail -n 30 "$log" >&2
     fail "$name failed (full log: $log)"
   fi

@@ -1,0 +1,3 @@
+module multinic.local/pause
+
+go 1.25
