@@ -15,6 +15,8 @@
 //                  "roles": ["reader", "member"] }],                        // token roles (default)
 //   "networks": [ <Neutron network> ], "subnets": [ <Neutron subnet> ], "ports": [ <Neutron port> ],
 //   "servers":  [ <Nova server (detail shape)> ],
+//   "images":   [ <Glance v2 image> ], "flavors": [ <Nova flavor (detail shape)> ],   (default none;
+//                                      only for clients like the `openstack` CLI that look them up)
 //   "contrabass": { "providers": [ <Contrabass provider `data` object> ] },  // url may use {{simulator}}
 //   "limits": { "neutronMaxPageSize": 0, "novaMaxPageSize": 1000 }          // 0 = no Neutron paging
 // }
@@ -49,6 +51,8 @@ export const fixtureSchema = z.object({
   subnets: z.array(resource).default([]),
   ports: z.array(resource).default([]),
   servers: z.array(resource).default([]),
+  images: z.array(resource).default([]),
+  flavors: z.array(resource).default([]),
   contrabass: z.object({ providers: z.array(z.looseObject({ uuid: z.string() })) }).optional(),
   limits: z
     .object({
@@ -142,12 +146,61 @@ export function subnetExtras(cidr: string, stamp: string): Record<string, unknow
   };
 }
 
+/** The image and flavor every generated server is booted from (as the real test cloud seeds them). */
+export const GENERATED_IMAGE_ID = sequentialId('1a', 1);
+export const GENERATED_FLAVOR_ID = '1';
+
+function generatedImage(projectId: string, stamp: string): Record<string, unknown> & { id: string } {
+  const id = GENERATED_IMAGE_ID;
+  return {
+    id,
+    name: 'tiny',
+    status: 'active',
+    visibility: 'public',
+    protected: false,
+    os_hidden: false,
+    owner: projectId,
+    container_format: 'bare',
+    disk_format: 'raw',
+    size: 1024,
+    virtual_size: 1024,
+    min_disk: 0,
+    min_ram: 0,
+    checksum: '0f343b0931126a20f133d67c2b018a3b',
+    os_hash_algo: 'sha512',
+    os_hash_value:
+      '8efb4f73c5655351c444eb109230c556d39e2c7624e9c11abc9e3fb4b9b9254218cc5085b454a9698d085cfa92198491f07a723be4574adc70617b73eb0b6461',
+    tags: [],
+    created_at: stamp,
+    updated_at: stamp,
+    self: `/v2/images/${id}`,
+    file: `/v2/images/${id}/file`,
+    schema: '/v2/schemas/image',
+  };
+}
+
+function generatedFlavor(): Record<string, unknown> & { id: string } {
+  return {
+    id: GENERATED_FLAVOR_ID,
+    name: 'm1.tiny',
+    ram: 64,
+    disk: 1,
+    vcpus: 1,
+    swap: '',
+    rxtx_factor: 1.0,
+    'OS-FLV-EXT-DATA:ephemeral': 0,
+    'OS-FLV-DISABLED:disabled': false,
+    'os-flavor-access:is_public': true,
+    links: [],
+  };
+}
+
 /** A Nova 2.1 server's attributes besides those the client reads (fake driver, no volumes). */
 export function serverExtras(projectId: string, launchedAt: string): Record<string, unknown> {
   return {
     hostId: hostIdOf(projectId),
-    image: { id: sequentialId('1a', 1), links: [] },
-    flavor: { id: '1', links: [] },
+    image: { id: GENERATED_IMAGE_ID, links: [] },
+    flavor: { id: GENERATED_FLAVOR_ID, links: [] },
     accessIPv4: '',
     accessIPv6: '',
     key_name: null,
@@ -298,5 +351,7 @@ export function generateFixture(options: GenerateFixtureOptions = {}): Simulator
     subnets,
     ports,
     servers,
+    images: [generatedImage(projectId, '2025-12-01T07:58:00Z')],
+    flavors: [generatedFlavor()],
   };
 }

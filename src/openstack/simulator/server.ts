@@ -20,6 +20,7 @@ import { seededRandom } from './faults.js';
 import type { Resource } from './state.js';
 import type { FaultRule } from './faults.js';
 import {
+  glanceVersions,
   keystoneV3,
   keystoneVersions,
   neutronV2,
@@ -74,7 +75,7 @@ interface Route {
   id: string;
   method: string;
   pattern: RegExp;
-  service: 'identity' | 'network' | 'compute' | 'contrabass';
+  service: 'identity' | 'network' | 'compute' | 'image' | 'contrabass';
   /** Served without a token (version documents). */
   anonymous?: boolean;
   handler: Handler;
@@ -634,6 +635,31 @@ function routes(state: SimulatorState): Route[] {
       handler: (ctx) => ({ status: 200, body: novaV21(`${ctx.base}/compute`) }),
     },
     {
+      id: 'image.versions',
+      method: 'GET',
+      pattern: /^\/image$/,
+      service: 'image',
+      anonymous: true,
+      handler: (ctx) => ({ status: 300, body: glanceVersions(`${ctx.base}/image`) }),
+    },
+    {
+      id: 'image.images.list',
+      method: 'GET',
+      pattern: /^\/image\/v2\/images$/,
+      service: 'image',
+      handler: () => ({
+        status: 200,
+        body: { images: [...state.images.values()], schema: '/v2/schemas/images', first: '/v2/images' },
+      }),
+    },
+    {
+      id: 'compute.flavors.detail',
+      method: 'GET',
+      pattern: nova('flavors/detail'),
+      service: 'compute',
+      handler: () => ({ status: 200, body: { flavors: [...state.flavors.values()] } }),
+    },
+    {
       id: 'identity.tokens.issue',
       method: 'POST',
       pattern: /^(?:\/identity)?\/v3\/auth\/tokens$/,
@@ -912,7 +938,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       return;
     }
     let projectId = '';
-    if ((route.service === 'network' || route.service === 'compute') && route.anonymous !== true) {
+    if (
+      (route.service === 'network' || route.service === 'compute' || route.service === 'image') &&
+      route.anonymous !== true
+    ) {
       const token = state.validToken(headers['x-auth-token'], route.service);
       if (token === undefined) {
         send(res, unauthorized(base));

@@ -22,7 +22,7 @@ export interface IssuedToken {
 }
 
 /** A service that validates tokens itself (with keystonemiddleware and its own cache). */
-export type TokenValidator = 'network' | 'compute';
+export type TokenValidator = 'network' | 'compute' | 'image';
 
 export interface RequestRecord {
   route: string;
@@ -53,6 +53,8 @@ export class SimulatorState {
   readonly subnets = new Map<string, Resource>();
   readonly ports = new Map<string, Resource>();
   readonly servers = new Map<string, Resource>();
+  readonly images = new Map<string, Resource>();
+  readonly flavors = new Map<string, Resource>();
   readonly providers = new Map<string, Record<string, unknown>>();
   readonly tokens = new Map<string, IssuedToken>();
   readonly faults: FaultInjector;
@@ -83,6 +85,8 @@ export class SimulatorState {
     for (const subnet of fixture.subnets) this.subnets.set(subnet.id, structuredClone(subnet));
     for (const port of fixture.ports) this.ports.set(port.id, structuredClone(port));
     for (const server of fixture.servers) this.servers.set(server.id, structuredClone(server));
+    for (const image of fixture.images) this.images.set(image.id, structuredClone(image));
+    for (const flavor of fixture.flavors) this.flavors.set(flavor.id, structuredClone(flavor));
     for (const provider of fixture.contrabass?.providers ?? [])
       this.providers.set(provider.uuid, structuredClone(provider));
   }

@@ -1,5 +1,5 @@
 // Version documents of the simulated services, with the exact shapes and values the real
-// services (Keystone 22, Neutron 21, Nova 26) serve. Clients read them before anything else:
+// services (Keystone 22, Neutron 21, Nova 26, Glance 25) serve. Clients read them before anything else:
 // keystoneauth's `password` plugin GETs the auth URL and needs the 300 multiple-choice document
 // at Keystone's root (a 404 there is fatal) or the 200 version document at `/v3`; openstacksdk
 // also GETs the catalog's compute and network endpoints to pick a version and microversion.
@@ -89,5 +89,36 @@ export function novaV21(root: string): Record<string, unknown> {
         { base: 'application/json', type: 'application/vnd.openstack.compute+json;version=2.1' },
       ],
     },
+  };
+}
+
+/**
+ * `GET {glance}/`: status 300. Glance 25 with a store configured (`enabled_backends`) and no
+ * image cache lists 2.15 as current and every older 2.x as supported, all at `/v2/`.
+ */
+export function glanceVersions(root: string): Record<string, unknown> {
+  const ids = [
+    '2.15',
+    '2.13',
+    '2.12',
+    '2.11',
+    '2.10',
+    '2.9',
+    '2.8',
+    '2.7',
+    '2.6',
+    '2.5',
+    '2.4',
+    '2.3',
+    '2.2',
+    '2.1',
+    '2.0',
+  ];
+  return {
+    versions: ids.map((id, i) => ({
+      id: `v${id}`,
+      status: i === 0 ? 'CURRENT' : 'SUPPORTED',
+      links: [{ rel: 'self', href: `${root}/v2/` }],
+    })),
   };
 }

@@ -124,6 +124,22 @@ describe('simulator against the real services’ behaviour', () => {
     });
   });
 
+  it('serves the image list and flavors the openstack CLI looks server names up in', async () => {
+    const glance = await fetch(`${sim.url}/image`);
+    expect(glance.status).toBe(300);
+    const versions = (await glance.json()) as { versions: Array<{ id: string; status: string }> };
+    expect(versions.versions[0]).toEqual({
+      id: 'v2.15',
+      status: 'CURRENT',
+      links: [{ rel: 'self', href: `${sim.url}/image/v2/` }],
+    });
+    const images = await json<{ images: Array<{ name: string }> }>('/image/v2/images');
+    expect(images.images.map((i) => i.name)).toEqual(['tiny']);
+    const flavors = await json<{ flavors: Array<{ name: string }> }>('/compute/v2.1/flavors/detail');
+    expect(flavors.flavors.map((f) => f.name)).toEqual(['m1.tiny']);
+    expect((await get('/image/v2/images', 'bogus')).status).toBe(401);
+  });
+
   describe('tokens', () => {
     it('are created with 201, whole-second timestamps, reader+member roles', async () => {
       const res = await issue();
