@@ -4,6 +4,7 @@
 // free ports and certificates generated in-process. Used by `multinic dev up` and the vitest
 // global setup. Every start-up failure is a ControlPlaneError: one line of cause, then the
 // failing component's log tail.
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -40,7 +41,25 @@ import {
   type StopOptions,
   type TlsMaterial,
 } from './processes.js';
-import { stopComponents, writeState, type DevState } from './state.js';
+import {
+  planNodeNetwork,
+  nodePaths,
+  CONTAINERD_METRICS_PORT,
+  KUBELET_HEALTHZ_PORT,
+} from './real-node-config.js';
+import {
+  createNodeNetwork,
+  hostIpv4Cidrs,
+  importImages,
+  missingCgroupParents,
+  prepareNodeFiles,
+  routePodTraffic,
+  waitContainerd,
+  waitNodeReady,
+  type RealNodeImages,
+  type RealNodeState,
+} from './real-node.js';
+import { stopDevState, writeState, type DevState } from './state.js';
 
 export interface ControlPlaneTimeouts {
   /** @default 30000 */
@@ -81,11 +100,45 @@ export interface ControlPlaneOptions {
       number
     >
   >;
+  /**
+   * Also run one real node (containerd + kubelet in a network namespace of their own) beside the
+   * fake ones. The API server then also listens on the host end of the node's veth pair (and its
+   * URL uses that address), and kwok manages only the Nodes it was given. @default - none
+   */
+  realNode?: RealNodeOptions;
   /** Extra kube-apiserver flags (`--name=value`), appended last. @default [] */
   apiServerArgs?: readonly string[];
   logger?: Logger;
   /** Environment for the components (proxy variables are removed). @default process.env */
   env?: NodeJS.ProcessEnv;
+}
+
+export interface RealNodeOptions {
+  /** @default 'realnode-0' */
+  name?: string;
+  /** What the kubelet is shown as the machine's UUID (status.nodeInfo.systemUUID). @default - a random UUID */
+  systemUUID?: string;
+  /** The sandbox image and the tarballs to import (e.g. tools/image/build.sh's image.env). */
+  images: RealNodeImages;
+  /** @default - `kubelet` in the control-plane bin directory */
+  kubeletBinary?: string;
+  /** From the kubelet's start until the Node is Ready. @default 120000 */
+  readyTimeoutMs?: number;
+}
+
+/** The running real node. */
+export interface RealNode {
+  name: string;
+  systemUUID: string;
+  /** The node's InternalIP (its network namespace end of the veth pair). */
+  nodeAddress: string;
+  /** The machine's end; the API server listens here too. */
+  hostAddress: string;
+  /** The network namespace (`ip netns` name): hostNetwork pods see its NICs. */
+  netns: string;
+  containerdSocket: string;
+  /** Seconds from the kubelet's start until the Node was Ready. */
+  readySeconds: number;
 }
 
 export interface ControlPlane {
@@ -108,6 +161,8 @@ export interface ControlPlane {
   /** http://127.0.0.1:<port> when `openstackSim` was given (Keystone at <url>/identity). */
   openstackSimUrl: string | undefined;
   nodes: FakeNode[];
+  /** Set when `realNode` was given. */
+  realNode: RealNode | undefined;
   users: Identities;
   /** The pids and logs of the components, in start order. */
   state: DevState;
@@ -128,7 +183,14 @@ export interface ControlPlane {
 }
 
 export type ComponentName =
-  'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kwok' | 'openstack-sim';
+  | 'etcd'
+  | 'kube-apiserver'
+  | 'kube-controller-manager'
+  | 'kube-scheduler'
+  | 'kwok'
+  | 'openstack-sim'
+  | 'containerd'
+  | 'kubelet';
 
 const KWOK_CONFIGURATION =
   'apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions: {}\n';
@@ -179,7 +241,7 @@ interface Pki {
   serviceAccount: { publicKeyPem: string; privateKeyPem: string };
 }
 
-async function createPki(): Promise<Pki> {
+async function createPki(extraServingAddresses: readonly string[]): Promise<Pki> {
   const [ca, clientCa, serviceAccount] = await Promise.all([
     createCertificateAuthority('multinic-dev-ca'),
     createCertificateAuthority('multinic-dev-client-ca'),
@@ -189,7 +251,7 @@ async function createPki(): Promise<Pki> {
     issueCertificate(ca, {
       commonName: 'kube-apiserver',
       dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'],
-      ipAddresses: ['127.0.0.1', '10.96.0.1'],
+      ipAddresses: ['127.0.0.1', '10.96.0.1', ...extraServingAddresses],
       usage: 'server',
     }),
     issueClientCertificate(clientCa, 'multinic-dev-admin', ['system:masters']),
@@ -248,7 +310,12 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     options.mariadb === false ? Promise.resolve(undefined) : ensureMariaDb(options.mariadb ?? {});
   mariadb.catch(() => undefined);
 
-  const pki = await createPki();
+  // The real node's addresses are chosen first: the API server's certificate and URL carry one.
+  const network =
+    options.realNode === undefined
+      ? undefined
+      : planNodeNetwork(randomUUID().replaceAll('-', '').slice(0, 6), hostIpv4Cidrs());
+  const pki = await createPki(network === undefined ? [] : [network.hostAddress]);
   const file = (relative: string, content: string): string => writeSecret(join(dataDir, relative), content);
   const caCertPath = file('pki/ca.crt', pki.ca.certPem);
   file('pki/ca.key', pki.ca.keyPem);
@@ -272,7 +339,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const schedulerPort = port(4, fixed.scheduler);
   const kwokPort = port(5, fixed.kwok);
   const simPort = port(6, fixed.openstackSim);
-  const apiServerUrl = `https://127.0.0.1:${apiPort}`;
+  const apiServerAddress = network?.hostAddress ?? '127.0.0.1';
+  const apiServerUrl = `https://${apiServerAddress}:${apiPort}`;
   const cluster = { server: apiServerUrl, caCertPem: pki.ca.certPem };
   const kubeconfigPath = file(
     'kubeconfig',
@@ -372,17 +440,30 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    await stopComponents(state.components);
+    await stopDevState(state);
     if (removeDataDir) rmSync(dataDir, { recursive: true, force: true });
   };
   // After a failed start the logs stay for inspection; only the bulky etcd data goes.
   const stopAfterFailure = async (): Promise<void> => {
     stopped = true;
-    await stopComponents(state.components);
+    await stopDevState(state);
     rmSync(join(dataDir, 'etcd'), { recursive: true, force: true });
   };
 
   try {
+    if (network !== undefined) {
+      state.realNode = {
+        name: options.realNode?.name ?? 'realnode-0',
+        systemUUID: options.realNode?.systemUUID ?? randomUUID(),
+        dir: join(dataDir, 'real-node'),
+        network,
+        containerdSocket: nodePaths(join(dataDir, 'real-node')).containerdSocket,
+        createdCgroupParents: missingCgroupParents(),
+      };
+      writeState(state);
+      createNodeNetwork(network);
+      phase('node network');
+    }
     const etcd = start(
       'etcd',
       bin('etcd'),
@@ -407,8 +488,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       bin('kube-apiserver'),
       [
         `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
+        `--bind-address=${apiServerAddress}`,
+        `--advertise-address=${apiServerAddress}`,
         `--secure-port=${apiPort}`,
         `--cert-dir=${join(dataDir, 'pki')}`,
         `--tls-cert-file=${servingCert}`,
@@ -423,6 +504,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         '--endpoint-reconciler-type=none',
         '--enable-priority-and-fairness=false',
         '--profiling=false',
+        // `kubectl logs/exec` on the real node: reach its kubelet by IP, as an admin.
+        '--kubelet-preferred-address-types=InternalIP,Hostname',
+        `--kubelet-client-certificate=${adminCertPath}`,
+        `--kubelet-client-key=${adminKeyPath}`,
         '--v=1',
         ...(options.apiServerArgs ?? []),
       ],
@@ -477,7 +562,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       [
         `--kubeconfig=${kubeconfigPath}`,
         `--config=${kwokConfig}`,
-        '--manage-all-nodes=true',
+        // Only the fake Nodes (createFakeNodes annotates them): a real kubelet's Node stays its own.
+        '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
         '--cidr=10.244.0.1/16',
         '--node-ip=10.0.0.1',
         '--node-lease-duration-seconds=40',
@@ -542,6 +628,26 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     }
     phase('nodes');
 
+    const realNode =
+      options.realNode === undefined || network === undefined || state.realNode === undefined
+        ? undefined
+        : await startRealNode({
+            options: options.realNode,
+            record: state.realNode,
+            binDir,
+            apiPort,
+            clientCaCertPath,
+            nodeKubeconfig: renderKubeconfig(cluster, `system:node:${state.realNode.name}`, {
+              certificate: await issueClientCertificate(pki.clientCa, `system:node:${state.realNode.name}`, [
+                'system:nodes',
+              ]),
+            }),
+            adminKubeConfig,
+            start,
+            save: () => writeState(state),
+          });
+    if (realNode !== undefined) phase('real node');
+
     const db = await mariadb;
     if (db !== undefined) {
       state.mariadbUrl = db.url;
@@ -564,6 +670,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       mariadbUrl: db?.url,
       openstackSimUrl: state.openstackSimUrl,
       nodes: state.nodes,
+      realNode,
       users: createIdentities(cluster, pki.clientCa, adminKubeConfig),
       state,
       setEnv: (name, value) => setEnvFileVariable(envFilePath, name, value),
@@ -576,4 +683,74 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     logger.error('control plane failed to start; logs kept', { dataDir });
     throw error;
   }
+}
+
+interface StartRealNodeInput {
+  options: RealNodeOptions;
+  record: RealNodeState;
+  binDir: string;
+  apiPort: number;
+  clientCaCertPath: string;
+  nodeKubeconfig: string;
+  adminKubeConfig: KubeConfig;
+  start: (name: ComponentName, binary: string, args: string[], healthUrl: string) => RunningComponent;
+  save: () => void;
+}
+
+/** containerd, the images, the kubelet; resolves once the Node is Ready (with what it reports). */
+async function startRealNode(input: StartRealNodeInput): Promise<RealNode> {
+  const { record, options } = input;
+  const { network } = record;
+  const paths = nodePaths(record.dir);
+  const kubeletBinary = options.kubeletBinary ?? join(input.binDir, 'kubelet');
+  assertExecutable(kubeletBinary);
+  prepareNodeFiles({
+    paths,
+    network,
+    nodeName: record.name,
+    systemUUID: record.systemUUID,
+    kubeletBinary,
+    sandboxImage: options.images.sandboxImage,
+    clientCaPath: input.clientCaCertPath,
+    kubeconfig: input.nodeKubeconfig,
+  });
+  routePodTraffic(network, { address: '10.96.0.1', port: 443 }, input.apiPort);
+  const nsenter = '/usr/bin/nsenter';
+  const inNetns = `--net=/run/netns/${network.netns}`;
+  const containerd = input.start(
+    'containerd',
+    nsenter,
+    [inNetns, '--', 'containerd', `--config=${paths.containerdConfig}`],
+    `http://${network.nodeAddress}:${CONTAINERD_METRICS_PORT}/v1/metrics`,
+  );
+  await waitContainerd(record.containerdSocket, containerd, 30_000);
+  await importImages(record.containerdSocket, [options.images.sandboxTarball]);
+  const kubeletStarted = Date.now();
+  const kubelet = input.start(
+    'kubelet',
+    nsenter,
+    [inNetns, '--', 'unshare', '--mount', '--propagation', 'unchanged', '--', 'sh', paths.launcher],
+    `http://${network.nodeAddress}:${KUBELET_HEALTHZ_PORT}/healthz`,
+  );
+  const imported = importImages(record.containerdSocket, options.images.tarballs);
+  imported.catch(() => undefined);
+  const node = await waitNodeReady(
+    input.adminKubeConfig,
+    record.name,
+    kubelet,
+    options.readyTimeoutMs ?? 120_000,
+  );
+  const readySeconds = (Date.now() - kubeletStarted) / 1000;
+  await imported;
+  record.systemUUID = node.status?.nodeInfo?.systemUUID ?? record.systemUUID;
+  input.save();
+  return {
+    name: record.name,
+    systemUUID: record.systemUUID,
+    nodeAddress: network.nodeAddress,
+    hostAddress: network.hostAddress,
+    netns: network.netns,
+    containerdSocket: record.containerdSocket,
+    readySeconds,
+  };
 }

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FakeNode } from './nodes.js';
+import { stopRealNode, type RealNodeState } from './real-node.js';
 import {
   isAlive,
   probe,
@@ -31,6 +32,8 @@ export interface DevState {
   mariadbUrl?: string;
   openstackSimUrl?: string;
   nodes: FakeNode[];
+  /** The real node (containerd + kubelet), when one was started. */
+  realNode?: RealNodeState;
   /** In start order. */
   components: ComponentRecord[];
 }
@@ -68,6 +71,12 @@ export async function stopComponents(
     ...STOP_WAVES.map((names) => components.filter((c) => names.includes(c.name))),
   ];
   for (const wave of waves) await Promise.all(wave.map((component) => stopProcess(component, options)));
+}
+
+/** Removes the real node (if any), then stops the components: everything a control plane made. */
+export async function stopDevState(state: DevState, options: StopOptions = {}): Promise<void> {
+  if (state.realNode !== undefined) stopRealNode(state.realNode, state.components);
+  await stopComponents(state.components, options);
 }
 
 export interface ComponentStatus {
@@ -120,7 +129,7 @@ export async function reapOrphans(
       continue;
     }
     if (state === undefined || state.detached || ownerAlive(state.ownerPid)) continue;
-    await stopComponents(state.components, options);
+    await stopDevState(state, options);
     rmSync(dir, { recursive: true, force: true });
     reaped.push(dir);
   }
@@ -140,7 +149,8 @@ function ownerAlive(pid: number): boolean {
  * Synchronous last resort (process 'exit' and signal handlers, where nothing can be awaited):
  * SIGKILLs every recorded process group that is still ours.
  */
-export function killNow(components: readonly ComponentRecord[]): void {
+export function killNow(components: readonly ComponentRecord[], realNode?: RealNodeState): void {
+  if (realNode !== undefined) stopRealNode(realNode, components);
   for (const component of components) {
     if (!isAlive(component)) continue;
     try {

@@ -6,7 +6,8 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startControlPlane } from '../../dev/control-plane.js';
 import { ControlPlaneError } from '../../dev/errors.js';
-import { componentStatuses, readState, stopComponents } from '../../dev/state.js';
+import { ensureImages } from '../../dev/images.js';
+import { componentStatuses, readState, stopDevState } from '../../dev/state.js';
 import { createLogger } from '../../observability/logger.js';
 
 const USAGE = `usage: multinic dev <up|status|down> [options]
@@ -16,6 +17,8 @@ const USAGE = `usage: multinic dev <up|status|down> [options]
             --timeout S     seconds kube-apiserver may take to become ready (default 120)
             --openstack-sim also run the OpenStack simulator with one VM per node (nodes are then
                             node-0001.. with the VMs' server ids as systemUUIDs; OS_* in the env file)
+            --real-node     also run one real node (containerd + kubelet in network namespace
+                            mn-node-*) with the project's image (tools/image/build.sh, cached)
   status  show each component's pid and health (exit 1 when one is not healthy, 3 when not running)
   down    stop exactly the recorded processes and delete the directory
 
@@ -27,6 +30,7 @@ interface DevArgs {
   nodes: number;
   timeoutS: number;
   openstackSim: boolean;
+  realNode: boolean;
 }
 
 function parse(args: string[], env: NodeJS.ProcessEnv): DevArgs | string {
@@ -36,6 +40,7 @@ function parse(args: string[], env: NodeJS.ProcessEnv): DevArgs | string {
     nodes: 3,
     timeoutS: 120,
     openstackSim: false,
+    realNode: false,
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] ?? '';
@@ -65,6 +70,8 @@ function parse(args: string[], env: NodeJS.ProcessEnv): DevArgs | string {
       out.timeoutS = n;
     } else if (flag === '--openstack-sim' && inline === undefined) {
       out.openstackSim = true;
+    } else if (flag === '--real-node' && inline === undefined) {
+      out.realNode = true;
     } else if (flag === '-h' || flag === '--help') {
       out.command = 'help';
     } else if (!flag.startsWith('-') && out.command === undefined) {
@@ -87,12 +94,13 @@ async function up(args: DevArgs): Promise<number> {
       return 0;
     }
     console.log('dev: a previous control plane is partly gone; stopping what is left of it');
-    await stopComponents(existing.components);
+    await stopDevState(existing);
     rmSync(args.dir, { recursive: true, force: true });
   }
   const started = Date.now();
   const logger = createLogger({ level: process.env['MULTINIC_LOG_LEVEL'] === 'debug' ? 'debug' : 'warn' });
   try {
+    const images = args.realNode ? await ensureImages(process.env, (line) => console.log(line)) : undefined;
     const controlPlane = await startControlPlane({
       dataDir: args.dir,
       removeDataDirOnStop: true,
@@ -100,6 +108,7 @@ async function up(args: DevArgs): Promise<number> {
       nodes: args.nodes,
       timeouts: { apiServerMs: args.timeoutS * 1000 },
       ...(args.openstackSim ? { openstackSim: {} } : {}),
+      ...(images === undefined ? {} : { realNode: { images } }),
       logger,
     });
     for (const component of controlPlane.state.components) {
@@ -109,6 +118,14 @@ async function up(args: DevArgs): Promise<number> {
     }
     for (const node of controlPlane.nodes)
       console.log(`dev: node ${node.name} systemUUID ${node.systemUUID}`);
+    const real = controlPlane.realNode;
+    if (real !== undefined) {
+      console.log(
+        `dev: real node ${real.name} systemUUID ${real.systemUUID} InternalIP ${real.nodeAddress} ` +
+          `(netns ${real.netns}, API server also on ${real.hostAddress}); Ready ${real.readySeconds.toFixed(1)}s after the kubelet started`,
+      );
+      if (images !== undefined) console.log(`dev: image ${images.image} (imagePullPolicy: IfNotPresent)`);
+    }
     console.log(
       `dev: api server ${controlPlane.apiServerUrl}; MariaDB ${controlPlane.mariadbUrl ?? '(none)'}`,
     );
@@ -158,7 +175,7 @@ async function down(args: DevArgs): Promise<number> {
     console.log(`dev: nothing to stop (no state in ${args.dir})`);
     return 0;
   }
-  await stopComponents(state.components);
+  await stopDevState(state);
   rmSync(args.dir, { recursive: true, force: true });
   console.log(
     `dev: stopped ${state.components.map((c) => `${c.name} (${c.pid})`).join(', ')}; removed ${args.dir}`,
