@@ -12,7 +12,9 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY imports ./imports
 COPY bin ./bin
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+# Type declarations and source maps of the runtime dependencies are never read at run time (~40 MB).
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund \
+  && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \) -delete
 
 FROM ${NODE_IMAGE} AS runtime
 # iproute2: the agent's `ip` link/addr/route/rule commands (spec 5.B.5).
