@@ -182,6 +182,20 @@ export interface MultiNicOperatorSpecController {
    * @schema MultiNicOperatorSpecController#healthProbe
    */
   readonly healthProbe?: MultiNicOperatorSpecControllerHealthProbe;
+
+  /**
+   * Hosts (host, host:port or *.domain) the controller may send OpenStack credentials or tokens to besides the Keystone catalog: Neutron/Nova overrides on other hosts, Contrabass endpoints and the Keystone URLs Contrabass replies name. Anything else is refused (Ready=False, reason EndpointRefused).
+   *
+   * @schema MultiNicOperatorSpecController#allowedEndpoints
+   */
+  readonly allowedEndpoints?: string[];
+
+  /**
+   * Accept exec plugins in workload-cluster kubeconfig Secrets (delivery.mode kubeconfig). They run as commands inside the controller; off by default, when only inline tokens and certificates are accepted.
+   *
+   * @schema MultiNicOperatorSpecController#insecureKubeconfigExec
+   */
+  readonly insecureKubeconfigExec?: boolean;
 }
 
 /**
@@ -195,6 +209,8 @@ export function toJson_MultiNicOperatorSpecController(obj: MultiNicOperatorSpecC
     'replicas': obj.replicas,
     'resources': toJson_MultiNicOperatorSpecControllerResources(obj.resources),
     'healthProbe': toJson_MultiNicOperatorSpecControllerHealthProbe(obj.healthProbe),
+    'allowedEndpoints': obj.allowedEndpoints?.map(y => y),
+    'insecureKubeconfigExec': obj.insecureKubeconfigExec,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -1273,7 +1289,7 @@ export interface OpenstackConfigSpecCredentials {
   readonly username?: string;
 
   /**
-   * Deprecated (G1 inline credentials): use secretRef.
+   * Deprecated (G1 inline credentials, accepted for earlier systems with a Deprecated condition and Event; never echoed): use secretRef.
    *
    * @schema OpenstackConfigSpecCredentials#password
    */
@@ -1329,14 +1345,14 @@ export function toJson_OpenstackConfigSpecCredentials(obj: OpenstackConfigSpecCr
  */
 export interface OpenstackConfigSpecSettings {
   /**
-   * Contrabass base URL; required with openstackProviderID.
+   * Contrabass base URL; required with openstackProviderID. Its host, and the Keystone host of its replies, must be in the MultiNicOperator's spec.controller.allowedEndpoints.
    *
    * @schema OpenstackConfigSpecSettings#contrabassEndpoint
    */
   readonly contrabassEndpoint?: string;
 
   /**
-   * Deprecated: plain-text AES key; use secrets.contrabassEncryptKeySecretRef.
+   * Deprecated (accepted for earlier systems, with a Deprecated condition and Event; never echoed): plain-text AES key; use secrets.contrabassEncryptKeySecretRef.
    *
    * @schema OpenstackConfigSpecSettings#contrabassEncryptKey
    */
@@ -1370,14 +1386,14 @@ export interface OpenstackConfigSpecSettings {
   readonly openstackInsecureTls?: boolean;
 
   /**
-   * Neutron base without /v2.0. Default: from the catalog.
+   * Neutron base without /v2.0. Default: from the catalog. Used only on a host:port of the Keystone catalog or in the MultiNicOperator's spec.controller.allowedEndpoints.
    *
    * @schema OpenstackConfigSpecSettings#openstackNeutronEndpoint
    */
   readonly openstackNeutronEndpoint?: string;
 
   /**
-   * Nova base with /v2.1. Default: from the catalog.
+   * Nova base with /v2.1. Default: from the catalog. Used only on a host:port of the Keystone catalog or in the MultiNicOperator's spec.controller.allowedEndpoints.
    *
    * @schema OpenstackConfigSpecSettings#openstackNovaEndpoint
    */
@@ -1489,9 +1505,18 @@ export function toJson_OpenstackConfigSpecSettings(obj: OpenstackConfigSpecSetti
  */
 export interface OpenstackConfigSpecSecrets {
   /**
+   * Secret key holding the Contrabass encrypt key; required with openstackProviderID (no implicit default Secret).
+   *
    * @schema OpenstackConfigSpecSecrets#contrabassEncryptKeySecretRef
    */
   readonly contrabassEncryptKeySecretRef?: OpenstackConfigSpecSecretsContrabassEncryptKeySecretRef;
+
+  /**
+   * Secret key holding the bearer token sent on every Contrabass call.
+   *
+   * @schema OpenstackConfigSpecSecrets#contrabassTokenSecretRef
+   */
+  readonly contrabassTokenSecretRef?: OpenstackConfigSpecSecretsContrabassTokenSecretRef;
 }
 
 /**
@@ -1502,6 +1527,7 @@ export function toJson_OpenstackConfigSpecSecrets(obj: OpenstackConfigSpecSecret
   if (obj === undefined) { return undefined; }
   const result = {
     'contrabassEncryptKeySecretRef': toJson_OpenstackConfigSpecSecretsContrabassEncryptKeySecretRef(obj.contrabassEncryptKeySecretRef),
+    'contrabassTokenSecretRef': toJson_OpenstackConfigSpecSecretsContrabassTokenSecretRef(obj.contrabassTokenSecretRef),
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -1589,6 +1615,8 @@ export enum OpenstackConfigSpecSettingsOpenstackEndpointInterface {
 }
 
 /**
+ * Secret key holding the Contrabass encrypt key; required with openstackProviderID (no implicit default Secret).
+ *
  * @schema OpenstackConfigSpecSecretsContrabassEncryptKeySecretRef
  */
 export interface OpenstackConfigSpecSecretsContrabassEncryptKeySecretRef {
@@ -1612,6 +1640,42 @@ export interface OpenstackConfigSpecSecretsContrabassEncryptKeySecretRef {
  */
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 export function toJson_OpenstackConfigSpecSecretsContrabassEncryptKeySecretRef(obj: OpenstackConfigSpecSecretsContrabassEncryptKeySecretRef | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'key': obj.key,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Secret key holding the bearer token sent on every Contrabass call.
+ *
+ * @schema OpenstackConfigSpecSecretsContrabassTokenSecretRef
+ */
+export interface OpenstackConfigSpecSecretsContrabassTokenSecretRef {
+  /**
+   * Name of a Secret in the same namespace.
+   *
+   * @schema OpenstackConfigSpecSecretsContrabassTokenSecretRef#name
+   */
+  readonly name: string;
+
+  /**
+   * Key in the Secret.
+   *
+   * @schema OpenstackConfigSpecSecretsContrabassTokenSecretRef#key
+   */
+  readonly key: string;
+}
+
+/**
+ * Converts an object of type 'OpenstackConfigSpecSecretsContrabassTokenSecretRef' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_OpenstackConfigSpecSecretsContrabassTokenSecretRef(obj: OpenstackConfigSpecSecretsContrabassTokenSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
     'name': obj.name,

@@ -61,6 +61,25 @@ export const controllerSpecSchema = z.strictObject({
     .strictObject({ port: port().optional(), path: httpPath().optional() })
     .optional()
     .describe('Accepted for G1 compatibility; probes always use port 8082 /healthz and /readyz.'),
+  allowedEndpoints: z
+    .array(
+      patterned(
+        /^(\*\.)?[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*(:[0-9]{1,5})?$/,
+        "must be a host, host:port or '*.domain'",
+        253,
+      ),
+    )
+    .max(64)
+    .default([])
+    .describe(
+      'Hosts (host, host:port or *.domain) the controller may send OpenStack credentials or tokens to besides the Keystone catalog: Neutron/Nova overrides on other hosts, Contrabass endpoints and the Keystone URLs Contrabass replies name. Anything else is refused (Ready=False, reason EndpointRefused).',
+    ),
+  insecureKubeconfigExec: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Accept exec plugins in workload-cluster kubeconfig Secrets (delivery.mode kubeconfig). They run as commands inside the controller; off by default, when only inline tokens and certificates are accepted.',
+    ),
 });
 
 // --- agent (DESIGN §2) -------------------------------------------------------------------------

@@ -96,7 +96,9 @@ export const credentialsSchema = z
       .min(1)
       .max(1024)
       .optional()
-      .describe('Deprecated (G1 inline credentials): use secretRef.'),
+      .describe(
+        'Deprecated (G1 inline credentials, accepted for earlier systems with a Deprecated condition and Event; never echoed): use secretRef.',
+      ),
     domainName: text(255).optional().describe('Deprecated (G1 inline credentials): user domain name.'),
     networkEndpoint: httpUrl().optional().describe('Deprecated (G1): Neutron base; /v2.0 appended.'),
     computeEndpoint: httpUrl().optional().describe('Deprecated (G1): Nova base; /v2.1 appended.'),
@@ -149,13 +151,17 @@ export const settingsSchema = withRule(
   z.strictObject({
     contrabassEndpoint: httpUrl()
       .optional()
-      .describe('Contrabass base URL; required with openstackProviderID.'),
+      .describe(
+        "Contrabass base URL; required with openstackProviderID. Its host, and the Keystone host of its replies, must be in the MultiNicOperator's spec.controller.allowedEndpoints.",
+      ),
     contrabassEncryptKey: z
       .string()
       .min(1)
       .max(64)
       .optional()
-      .describe('Deprecated: plain-text AES key; use secrets.contrabassEncryptKeySecretRef.'),
+      .describe(
+        'Deprecated (accepted for earlier systems, with a Deprecated condition and Event; never echoed): plain-text AES key; use secrets.contrabassEncryptKeySecretRef.',
+      ),
     contrabassTimeout: duration({ min: '1s', max: '5m' }).default('30s'),
     contrabassInsecureTLS: z.boolean().default(false),
     violaEndpoint: httpUrl().optional().describe('Viola base URL; with it node configs are POSTed to Viola.'),
@@ -163,8 +169,14 @@ export const settingsSchema = withRule(
     openstackInsecureTLS: z.boolean().default(false),
     openstackNeutronEndpoint: httpUrl()
       .optional()
-      .describe('Neutron base without /v2.0. Default: from the catalog.'),
-    openstackNovaEndpoint: httpUrl().optional().describe('Nova base with /v2.1. Default: from the catalog.'),
+      .describe(
+        "Neutron base without /v2.0. Default: from the catalog. Used only on a host:port of the Keystone catalog or in the MultiNicOperator's spec.controller.allowedEndpoints.",
+      ),
+    openstackNovaEndpoint: httpUrl()
+      .optional()
+      .describe(
+        "Nova base with /v2.1. Default: from the catalog. Used only on a host:port of the Keystone catalog or in the MultiNicOperator's spec.controller.allowedEndpoints.",
+      ),
     openstackEndpointInterface: z.enum(ENDPOINT_INTERFACES).default('public'),
     openstackEndpointRegion: text(255).optional().describe('Catalog region. Default: any.'),
     openstackNodeNameMetadataKey: text(255)
@@ -250,7 +262,18 @@ export const openstackConfigSpecObject = z.strictObject({
     .describe('Nova server UUIDs or names.'),
   credentials: withCredentialRules(credentialsSchema),
   settings: settingsSchema.prefault({}),
-  secrets: z.strictObject({ contrabassEncryptKeySecretRef: secretKeyRefSchema.optional() }).prefault({}),
+  secrets: z
+    .strictObject({
+      contrabassEncryptKeySecretRef: secretKeyRefSchema
+        .optional()
+        .describe(
+          'Secret key holding the Contrabass encrypt key; required with openstackProviderID (no implicit default Secret).',
+        ),
+      contrabassTokenSecretRef: secretKeyRefSchema
+        .optional()
+        .describe('Secret key holding the bearer token sent on every Contrabass call.'),
+    })
+    .prefault({}),
   delivery: deliverySchema.prefault({}),
 });
 
@@ -389,6 +412,7 @@ export const OPENSTACK_CONFIG_REASONS = {
   ViolaPostError: 'ViolaPostError',
   InlineCredentials: 'InlineCredentials',
   PlainTextEncryptKey: 'PlainTextEncryptKey',
+  EndpointRefused: 'EndpointRefused',
 } as const;
 
 export const openstackConfigSchema = resourceSchema(

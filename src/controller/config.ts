@@ -35,6 +35,7 @@ export const controllerEnvSchema = z.object({
   LEASE_NAME: z.string().default('multinic-controller'),
   MIGRATE: z.enum(['true', 'false']).default('true'),
   INSECURE_KUBECONFIG_EXEC: z.enum(['true', 'false']).default('false'),
+  ALLOWED_ENDPOINT_HOSTS: z.string().default(''),
 });
 
 export interface ControllerConfig {
@@ -56,6 +57,8 @@ export interface ControllerConfig {
   migrate: boolean;
   /** Accept exec plugins in workload-cluster kubeconfigs (operator-level opt-in). */
   insecureKubeconfigExec: boolean;
+  /** Hosts credentials and tokens may go to besides the Keystone catalog (`host`, `host:port`, `*.domain`). */
+  allowedEndpointHosts: string[];
 }
 
 /** Parses the environment; throws an Error naming every bad variable. */
@@ -92,6 +95,9 @@ export function parseControllerConfig(env: NodeJS.ProcessEnv, hostname: string):
     identity: `${e.POD_NAME ?? hostname}-${Math.random().toString(36).slice(2, 8)}`,
     migrate: e.MIGRATE === 'true',
     insecureKubeconfigExec: e.INSECURE_KUBECONFIG_EXEC === 'true',
+    allowedEndpointHosts: e.ALLOWED_ENDPOINT_HOSTS.split(',')
+      .map((host) => host.trim())
+      .filter((host) => host !== ''),
   };
   if (database !== undefined) config.database = database;
   // The construct grants a Role in the controller's namespace: watch it unless told otherwise ('*' = all).

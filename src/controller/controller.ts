@@ -42,6 +42,8 @@ export interface OpenstackConfigControllerOptions {
   violaEndpoint?: string;
   /** Accept exec plugins in workload-cluster kubeconfigs. @default false */
   insecureKubeconfigExec?: boolean;
+  /** Hosts credentials and tokens may go to besides the Keystone catalog. @default [] */
+  allowedEndpointHosts?: readonly string[];
   /** Keys reconciled in parallel. @default 4 */
   workers?: number;
   /** Record Events. @default true */
@@ -111,6 +113,7 @@ export class OpenstackConfigController {
       nodeConfigNamespace: options.nodeConfigNamespace,
       ...(options.violaEndpoint !== undefined ? { violaEndpoint: options.violaEndpoint } : {}),
       insecureKubeconfigExec: options.insecureKubeconfigExec === true,
+      allowedEndpointHosts: options.allowedEndpointHosts ?? [],
       ...(this.events !== undefined ? { events: this.events } : {}),
       ...(options.openstackHttp !== undefined ? { openstackHttp: options.openstackHttp } : {}),
       ...(options.tokenCache !== undefined ? { tokenCache: options.tokenCache } : {}),

@@ -2,23 +2,24 @@
 // (`credentials.secretRef`, standard), Contrabass (`openstackProviderID`, vendor, spec 4.B.3)
 // or the deprecated inline G1 shape. Secrets are read through `readSecret` (an adapter) and
 // never logged; the result carries a fingerprint so a session (and its token) is reused
-// until the source changes.
+// until the source changes. Contrabass is used only on an allow-listed host (its reply decides
+// where the decrypted admin password goes), with the configured bearer token and an explicitly
+// named encrypt key Secret: no Secret is ever picked up by a default name.
 import { parseOpenstackCredentialsSecret } from '../api/openstack-config.js';
 import type { OpenstackConfigSpec } from '../api/openstack-config.js';
 import { parseDuration } from '../api/common.js';
 import { OPENSTACK_CONFIG_REASONS as R } from '../api/openstack-config.js';
-import { ContrabassCredentialSource, HttpClient, staticCredentials } from '../openstack/index.js';
+import {
+  ContrabassCredentialSource,
+  HttpClient,
+  isHostAllowed,
+  staticCredentials,
+} from '../openstack/index.js';
 import type { CredentialSource, EndpointOverrides, KeystoneCredentials } from '../openstack/index.js';
 import { SyncError } from './errors.js';
 
 /** Reads a Secret's decoded data; undefined when it does not exist. */
 export type SecretReader = (namespace: string, name: string) => Promise<Record<string, string> | undefined>;
-
-/** Default Secret holding the Contrabass encrypt key (spec 2.2 E). */
-export const DEFAULT_ENCRYPT_KEY_SECRET = {
-  name: 'contrabass-encrypt-key',
-  key: 'CONTRABASS_ENCRYPT_KEY',
-} as const;
 
 export interface ResolvedCredentials {
   kind: 'secret' | 'contrabass' | 'inline';
@@ -39,6 +40,8 @@ export interface ResolveCredentialsOptions {
   contrabassHttp: (options: { timeoutMs: number; insecure: boolean }) => HttpClient;
   /** Hash function for fingerprints. */
   digest: (text: string) => string;
+  /** Hosts Contrabass and the Keystone URLs it names may be on (`host`, `host:port`, `*.domain`). @default [] */
+  allowedHosts?: readonly string[];
 }
 
 export async function resolveCredentials(options: ResolveCredentialsOptions): Promise<ResolvedCredentials> {
@@ -108,8 +111,21 @@ export async function resolveCredentials(options: ResolveCredentialsOptions): Pr
         'settings.contrabassEndpoint is required with credentials.openstackProviderID',
       );
     }
+    const allowedHosts = options.allowedHosts ?? [];
+    if (!isHostAllowed(endpoint, allowedHosts)) {
+      throw new SyncError(
+        R.EndpointRefused,
+        `settings.contrabassEndpoint ${new URL(endpoint).host} is refused: it is not in the MultiNicOperator's spec.controller.allowedEndpoints; nothing was sent to it`,
+      );
+    }
     const deprecated: string[] = [];
     const key = await encryptKey(namespace, spec, readSecret, deprecated);
+    const bearerToken = await secretValue(
+      namespace,
+      readSecret,
+      spec.secrets.contrabassTokenSecretRef,
+      'token',
+    );
     const http = options.contrabassHttp({
       timeoutMs: parseDuration(spec.settings.contrabassTimeout),
       insecure: spec.settings.contrabassInsecureTLS,
@@ -123,9 +139,20 @@ export async function resolveCredentials(options: ResolveCredentialsOptions): Pr
         providerId: credentials.openstackProviderID,
         encryptKey: key,
         projectId,
+        allowedAuthHosts: allowedHosts,
+        ...(bearerToken !== undefined ? { bearerToken } : {}),
       }),
       fingerprint: digest(
-        JSON.stringify(['contrabass', endpoint, credentials.openstackProviderID, projectId, key, overrides]),
+        JSON.stringify([
+          'contrabass',
+          endpoint,
+          credentials.openstackProviderID,
+          projectId,
+          key,
+          bearerToken ?? '',
+          allowedHosts,
+          overrides,
+        ]),
       ),
       endpointOverrides: overrides,
       deprecated,
@@ -151,30 +178,45 @@ export async function resolveCredentials(options: ResolveCredentialsOptions): Pr
   });
 }
 
-/** Encrypt-key resolution order of spec 2.2 E: secretRef (no fallback) > default Secret > plain setting. */
+/** A non-blank value of a Secret key named in the spec; undefined when no ref is given. */
+async function secretValue(
+  namespace: string,
+  readSecret: SecretReader,
+  ref: { name: string; key: string } | undefined,
+  what: string,
+): Promise<string | undefined> {
+  if (ref === undefined) return undefined;
+  const data = await readSecret(namespace, ref.name);
+  if (data === undefined)
+    throw new SyncError(R.ConfigError, `${what} Secret ${namespace}/${ref.name} not found`);
+  const value = data[ref.key]?.trim() ?? '';
+  if (value === '') {
+    throw new SyncError(
+      R.ConfigError,
+      `${what} Secret ${namespace}/${ref.name} has no non-blank key '${ref.key}'`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The encrypt key: the Secret named in `secrets.contrabassEncryptKeySecretRef`, else the deprecated
+ * plain setting. A Secret is never picked up by a default name: whoever can create a Secret in
+ * the namespace would otherwise choose the key.
+ */
 async function encryptKey(
   namespace: string,
   spec: OpenstackConfigSpec,
   readSecret: SecretReader,
   deprecated: string[],
 ): Promise<string> {
-  const ref = spec.secrets.contrabassEncryptKeySecretRef;
-  if (ref !== undefined) {
-    const data = await readSecret(namespace, ref.name);
-    if (data === undefined)
-      throw new SyncError(R.ConfigError, `encrypt key Secret ${namespace}/${ref.name} not found`);
-    const value = data[ref.key]?.trim() ?? '';
-    if (value === '') {
-      throw new SyncError(
-        R.ConfigError,
-        `encrypt key Secret ${namespace}/${ref.name} has no non-blank key '${ref.key}'`,
-      );
-    }
-    return value;
-  }
-  const fallback = await readSecret(namespace, DEFAULT_ENCRYPT_KEY_SECRET.name).catch(() => undefined);
-  const value = fallback?.[DEFAULT_ENCRYPT_KEY_SECRET.key]?.trim() ?? '';
-  if (value !== '') return value;
+  const fromSecret = await secretValue(
+    namespace,
+    readSecret,
+    spec.secrets.contrabassEncryptKeySecretRef,
+    'encrypt key',
+  );
+  if (fromSecret !== undefined) return fromSecret;
   const plain = spec.settings.contrabassEncryptKey?.trim() ?? '';
   if (plain !== '') {
     deprecated.push(
@@ -184,6 +226,6 @@ async function encryptKey(
   }
   throw new SyncError(
     R.ConfigError,
-    `no Contrabass encrypt key: set secrets.contrabassEncryptKeySecretRef or create Secret ${namespace}/${DEFAULT_ENCRYPT_KEY_SECRET.name}`,
+    'no Contrabass encrypt key: set secrets.contrabassEncryptKeySecretRef (a Secret is never picked up by a default name)',
   );
 }

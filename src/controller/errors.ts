@@ -5,6 +5,7 @@ import { OPENSTACK_CONFIG_REASONS as R } from '../api/openstack-config.js';
 import {
   AuthenticationError,
   ContrabassError,
+  EndpointNotAllowedError,
   EndpointNotFoundError,
   OpenStackConnectionError,
   OpenStackHttpError,
@@ -30,7 +31,12 @@ export class SyncError extends Error {
 
 /** Config errors wait for a spec change (fixed requeue); everything else retries after pollError. */
 export function isConfigReason(reason: string): boolean {
-  return reason === R.ConfigError || reason === R.SubnetRequired || reason === R.CredentialsError;
+  return (
+    reason === R.ConfigError ||
+    reason === R.SubnetRequired ||
+    reason === R.CredentialsError ||
+    reason === R.EndpointRefused
+  );
 }
 
 /** The reason for an error thrown by a step (`step` names what was being done). */
@@ -42,6 +48,7 @@ export function classify(
   const message = err instanceof Error ? err.message : String(err);
   const wrap = (reason: SyncReason, text = message): SyncError => new SyncError(reason, text, { cause: err });
   if (err instanceof ApiValidationError) return wrap(R.ConfigError);
+  if (err instanceof EndpointNotAllowedError) return wrap(R.EndpointRefused);
   if (err instanceof ContrabassError) return wrap(R.ContrabassError);
   if (err instanceof AuthenticationError)
     return wrap(R.KeystoneError, /^keystone/i.test(message) ? message : `keystone: ${message}`);

@@ -108,6 +108,11 @@ export interface OpenstackConfigReconcilerOptions {
    * command runs inside the controller. @default false
    */
   insecureKubeconfigExec?: boolean;
+  /**
+   * Hosts (`host`, `host:port`, `*.domain`) OpenStack credentials and tokens may go to besides
+   * the Keystone catalog: Neutron/Nova overrides, Contrabass and the Keystone URLs it names. @default []
+   */
+  allowedEndpointHosts?: readonly string[];
   /** Reads Secrets (credentials, encrypt keys, kubeconfigs). @default - GET through `http` */
   readSecret?: SecretReader;
   events?: EventRecorder;
@@ -330,6 +335,7 @@ export class OpenstackConfigReconciler {
           readSecret: this.readSecret,
           contrabassHttp: ({ timeoutMs, insecure }) => this.httpClient(timeoutMs, insecure),
           digest: (text) => createHash('sha256').update(text).digest('hex'),
+          allowedHosts: this.options.allowedEndpointHosts ?? [],
         });
       } catch (err) {
         throw classify(err, 'credentials');
@@ -343,6 +349,7 @@ export class OpenstackConfigReconciler {
         interface: spec.settings.openstackEndpointInterface,
         ...(resolved.region !== undefined ? { region: resolved.region } : {}),
         endpointOverrides: resolved.endpointOverrides,
+        allowedHosts: this.options.allowedEndpointHosts ?? [],
         http: this.httpClient(timeoutMs, spec.settings.openstackInsecureTLS),
         ...(this.options.tokenCache !== undefined ? { tokenCache: this.options.tokenCache } : {}),
         logger: this.logger,

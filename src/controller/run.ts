@@ -82,6 +82,7 @@ export async function runController(options: RunControllerOptions): Promise<numb
       ...(config.operator !== undefined ? { operator: config.operator } : {}),
       ...(config.violaEndpoint !== undefined ? { violaEndpoint: config.violaEndpoint } : {}),
       insecureKubeconfigExec: config.insecureKubeconfigExec,
+      allowedEndpointHosts: config.allowedEndpointHosts,
     });
     controller.start().catch((err: unknown) => logger.error('controller failed to start', { error: err }));
   };

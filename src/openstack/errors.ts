@@ -98,3 +98,8 @@ export class ContrabassError extends Error {
 export function isStatus(err: unknown, ...statuses: number[]): err is OpenStackHttpError {
   return err instanceof OpenStackHttpError && statuses.includes(err.actual);
 }
+
+/** A URL the client refuses to send credentials or tokens to (the message names the setting). */
+export class EndpointNotAllowedError extends Error {
+  override readonly name = 'EndpointNotAllowedError';
+}

@@ -1,5 +1,6 @@
 // Public surface of the OpenStack client (the simulator is imported from ./simulator/).
 export * from './errors.js';
+export * from './endpoint-policy.js';
 export { HttpClient, requestDuration, backoffDelay, parseRetryAfter } from './http.js';
 export type {
   HttpClientOptions,

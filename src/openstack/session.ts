@@ -9,6 +9,7 @@ import type { HttpClientOptions, HttpMethod, HttpResponse } from './http.js';
 import { AuthenticationError, isStatus } from './errors.js';
 import { isCredentialSource, staticCredentials } from './credentials.js';
 import type { CredentialSource, KeystoneCredentials } from './credentials.js';
+import { checkOverride } from './endpoint-policy.js';
 import { computeBase, findEndpoint, identityBase, networkBase } from './identity/v3/catalog.js';
 import type { EndpointInterface } from './identity/v3/catalog.js';
 import { issueToken } from './identity/v3/tokens.js';
@@ -38,8 +39,14 @@ export interface OpenStackSessionOptions {
   interface?: EndpointInterface;
   /** Catalog region. @default - any region */
   region?: string;
-  /** Used instead of the catalog's URLs. */
+  /**
+   * Used instead of the catalog's URLs, each only when it is on a host:port the catalog (or
+   * Keystone) has, or on `allowedHosts`; otherwise requests fail with `EndpointNotAllowedError`
+   * before any token is sent.
+   */
   endpointOverrides?: EndpointOverrides;
+  /** Allow-list for endpoint overrides outside the catalog (`host`, `host:port`, `*.domain`). @default [] */
+  allowedHosts?: readonly string[];
   /** An HttpClient to share, or options for one owned by this session. @default - a new HttpClient */
   http?: HttpClient | HttpClientOptions;
   /** @default defaultTokenCache (process-wide) */
@@ -76,6 +83,7 @@ export class OpenStackSession {
   private readonly cache: TokenCache;
   private readonly selector: { interface?: EndpointInterface; region?: string };
   private readonly overrides: EndpointOverrides;
+  private readonly allowedHosts: readonly string[];
   private readonly now: () => number;
   private readonly logger: Logger;
   private credentialsPromise: Promise<KeystoneCredentials> | undefined;
@@ -99,6 +107,7 @@ export class OpenStackSession {
     if (options.interface !== undefined) this.selector.interface = options.interface;
     if (options.region !== undefined) this.selector.region = options.region;
     this.overrides = options.endpointOverrides ?? {};
+    this.allowedHosts = options.allowedHosts ?? [];
     this.now = options.now ?? Date.now;
     this.logger = options.logger ?? silentLogger;
   }
@@ -155,9 +164,15 @@ export class OpenStackSession {
       case 'identity':
         return identityBase(this.credentialsUrl ?? '');
       case 'network':
-        return networkBase(this.overrides.network ?? findEndpoint(token.catalog, 'network', this.selector));
-      case 'compute':
-        return computeBase(this.overrides.compute ?? findEndpoint(token.catalog, 'compute', this.selector));
+      case 'compute': {
+        const override = this.overrides[service];
+        if (override === undefined) {
+          const url = findEndpoint(token.catalog, service, this.selector);
+          return service === 'network' ? networkBase(url) : computeBase(url);
+        }
+        checkOverride(service, override, token.catalog, this.credentialsUrl, this.allowedHosts);
+        return service === 'network' ? networkBase(override) : computeBase(override);
+      }
     }
   }
 

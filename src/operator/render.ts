@@ -124,6 +124,10 @@ export function systemPropsFromSpec(cr: MultiNicOperator, options: RenderOptions
       ...(spec.controller.image === undefined ? {} : { image: spec.controller.image }),
       ...(controllerResources === undefined ? {} : { resources: controllerResources }),
       ...(Object.keys(openstackEnv).length === 0 ? {} : { env: openstackEnv }),
+      ...(spec.controller.allowedEndpoints.length === 0
+        ? {}
+        : { allowedEndpoints: spec.controller.allowedEndpoints }),
+      ...(spec.controller.insecureKubeconfigExec ? { insecureKubeconfigExec: true } : {}),
     },
     agent: {
       mode: spec.agent.mode,

@@ -20,7 +20,8 @@ MULTINIC_OPERATOR_NAME (its reconcileTrigger applies), DATABASE_URL (mysql://use
 or DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD_FILE, VIOLA_ENDPOINT, INVENTORY_ENABLED (true),
 INVENTORY_ADDR (:18081), TRIGGER_TOKEN_FILE (webhook trigger bearer token), HEALTH_PORT (8082),
 WORKERS (4), LEADER_ELECTION (true), LEASE_NAME (multinic-controller), MIGRATE (true),
-INSECURE_KUBECONFIG_EXEC (false), KUBECONFIG.`;
+INSECURE_KUBECONFIG_EXEC (false), ALLOWED_ENDPOINT_HOSTS (comma-separated host, host:port or *.domain that
+OpenStack credentials and tokens may go to besides the Keystone catalog), KUBECONFIG.`;
 
 export async function run(args: string[]): Promise<number> {
   let values;

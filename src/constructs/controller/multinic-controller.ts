@@ -74,6 +74,17 @@ export interface MultiNicControllerProps extends CommonProps, ImageProps {
    * @default - none
    */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Hosts (`host`, `host:port`, `*.domain`) the controller may send OpenStack credentials or
+   * tokens to besides the Keystone catalog (env `ALLOWED_ENDPOINT_HOSTS`).
+   * @default - none: only catalog hosts
+   */
+  readonly allowedEndpoints?: readonly string[];
+  /**
+   * Accept exec plugins in workload-cluster kubeconfig Secrets (env `INSECURE_KUBECONFIG_EXEC`).
+   * @default false
+   */
+  readonly insecureKubeconfigExec?: boolean;
 }
 
 /** Requests and limits when `resources` is not given. */
@@ -167,6 +178,18 @@ export class MultiNicController extends Construct {
       volumes.push(databaseVolume(props.database));
       mounts.push(databaseMount());
     }
+    for (const host of props.allowedEndpoints ?? []) {
+      if (!/^(\*\.)?[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?(:[0-9]{1,5})?$/.test(host))
+        fail(
+          who,
+          'allowedEndpoints',
+          host,
+          "hosts like 'keystone.example.com', 'host:5000' or '*.example.com'",
+        );
+    }
+    if ((props.allowedEndpoints ?? []).length > 0)
+      env.push({ name: 'ALLOWED_ENDPOINT_HOSTS', value: (props.allowedEndpoints ?? []).join(',') });
+    if (props.insecureKubeconfigExec === true) env.push({ name: 'INSECURE_KUBECONFIG_EXEC', value: 'true' });
     for (const [key, value] of Object.entries(props.env ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
         fail(who, 'env', key, 'keys that are environment variable names ([A-Za-z_][A-Za-z0-9_]*)');

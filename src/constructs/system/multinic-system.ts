@@ -137,7 +137,10 @@ export interface MultiNicSystemProps extends ImageProps {
    * The controller.
    * @default - 1 replica, default resources
    */
-  readonly controller?: Pick<MultiNicControllerProps, 'replicas' | 'resources' | 'env' | 'image'>;
+  readonly controller?: Pick<
+    MultiNicControllerProps,
+    'replicas' | 'resources' | 'env' | 'image' | 'allowedEndpoints' | 'insecureKubeconfigExec'
+  >;
   /**
    * The agent-controller.
    * @default - 1 replica, default resources

@@ -1,8 +1,22 @@
 // Contrabass provider lookup (spec 4.B.3) and the credential source built on it.
 import type { HttpClient } from '../http.js';
-import { ContrabassError, OpenStackConnectionError, OpenStackHttpError } from '../errors.js';
+import {
+  ContrabassError,
+  EndpointNotAllowedError,
+  OpenStackConnectionError,
+  OpenStackHttpError,
+} from '../errors.js';
 import type { CredentialSource, KeystoneCredentials } from '../credentials.js';
+import { isHostAllowed } from '../endpoint-policy.js';
 import { decryptContrabassValue } from './decrypt.js';
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '(not a URL)';
+  }
+}
 
 export interface ContrabassProvider {
   uuid: string;
@@ -85,7 +99,13 @@ export interface ContrabassCredentialSourceOptions {
   encryptKey: string;
   /** Keystone project to scope to (`spec.credentials.projectID`). */
   projectId: string;
+  /** Sent as `Authorization: Bearer` on every Contrabass call. */
   bearerToken?: string;
+  /**
+   * Hosts the Keystone URL of a reply may be on (`host`, `host:port`, `*.domain`): the reply is
+   * what chooses where the decrypted admin password goes. @default [] (every reply refused)
+   */
+  allowedAuthHosts?: readonly string[];
 }
 
 /** Keystone credentials from a Contrabass provider: url, adminId, decrypted adminPw, domain. */
@@ -101,6 +121,11 @@ export class ContrabassCredentialSource implements CredentialSource {
       ...(bearerToken !== undefined ? { bearerToken } : {}),
       ...(signal !== undefined ? { signal } : {}),
     });
+    if (!isHostAllowed(provider.url, this.options.allowedAuthHosts ?? [])) {
+      throw new EndpointNotAllowedError(
+        `contrabass: provider ${providerId} names Keystone ${hostOf(provider.url)}, which is not in the MultiNicOperator's spec.controller.allowedEndpoints; the password was not decrypted or sent`,
+      );
+    }
     return {
       authUrl: provider.url,
       username: provider.attributes.adminId,

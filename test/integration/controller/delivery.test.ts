@@ -169,6 +169,8 @@ beforeAll(async () => {
     nodeConfigNamespace: ns.name,
     watchNamespace: ns.name,
     workers: 4,
+    // Contrabass and the Keystone it names live on the simulator.
+    allowedEndpointHosts: [new URL(sim.url).host],
   });
   await controller.start();
 });
@@ -372,6 +374,9 @@ describe('credential sources', () => {
           k8sProviderID: 'k8s-cb',
         },
         settings: { ...settings, contrabassEndpoint: sim.url },
+        secrets: {
+          contrabassEncryptKeySecretRef: { name: 'contrabass-encrypt-key', key: 'CONTRABASS_ENCRYPT_KEY' },
+        },
       }),
     );
     await waitForCondition('contrabass', 'Ready', 'True', 'Synced');

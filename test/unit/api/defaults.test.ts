@@ -15,7 +15,7 @@ import {
 describe('defaults', () => {
   it('fills a MultiNicOperator spec of {} with every default (no password anywhere)', () => {
     const expected: MultiNicOperatorSpec = {
-      controller: { replicas: 1 },
+      controller: { replicas: 1, allowedEndpoints: [], insecureKubeconfigExec: false },
       agent: { mode: 'job', maxConcurrentNodes: 1 },
       database: {
         enabled: true,

@@ -81,6 +81,8 @@ describe('spec examples (shared/spec/examples/crds)', () => {
       replicas: 2,
       resources: { cpu: '200m', memory: '256Mi' },
       healthProbe: { port: 8082, path: '/healthz' },
+      allowedEndpoints: [],
+      insecureKubeconfigExec: false,
     });
     expect(parsed.spec.database.service).toEqual({ type: 'NodePort', nodePort: 30305, port: 3306 });
     expect(parsed.spec.reconcileTrigger).toEqual({

@@ -55,7 +55,7 @@ describe('resolveCredentials', () => {
       reason: 'CredentialsError',
     });
   });
-  it('Contrabass: the encrypt key comes from secretRef, else the default Secret, else the plain setting (deprecated)', async () => {
+  it('Contrabass: the encrypt key comes from secretRef, else the plain setting (deprecated), never from a Secret by default name', async () => {
     const contrabass = {
       ...base,
       credentials: { openstackProviderID: 'prov', projectID: 'proj', k8sProviderID: 'k8s' },
@@ -75,6 +75,7 @@ describe('resolveCredentials', () => {
         digest,
         contrabassHttp: () => http,
         readSecret: secrets(data),
+        allowedHosts: ['cb'],
       });
     await expect(run(withRef, { key: { K: ' ' } })).rejects.toMatchObject({ reason: 'ConfigError' });
     expect((await run(withRef, { key: { K: 'k1' } })).kind).toBe('contrabass');
@@ -83,11 +84,13 @@ describe('resolveCredentials', () => {
       settings: { ...contrabass.settings, contrabassEncryptKey: 'k2' },
     });
     expect(
-      (await run(plain, { 'contrabass-encrypt-key': { CONTRABASS_ENCRYPT_KEY: 'k3' } })).deprecated,
-    ).toEqual([]);
+      (await run(plain, { 'contrabass-encrypt-key': { CONTRABASS_ENCRYPT_KEY: 'k3' } })).deprecated[0],
+    ).toMatch(/contrabassEncryptKey/);
     expect((await run(plain, {})).deprecated[0]).toMatch(/contrabassEncryptKey/);
     const none = parseOpenstackConfigSpec(contrabass);
-    await expect(run(none, {})).rejects.toMatchObject({
+    await expect(
+      run(none, { 'contrabass-encrypt-key': { CONTRABASS_ENCRYPT_KEY: 'k3' } }),
+    ).rejects.toMatchObject({
       reason: 'ConfigError',
       message: /no Contrabass encrypt key/,
     });

@@ -53,6 +53,7 @@ describe('Contrabass', () => {
       providerId: PROVIDER,
       encryptKey: 'MultiNicDemoKey1',
       projectId: SPEC_PROJECT_ID,
+      allowedAuthHosts: [new URL(sim.url).host],
     });
     expect(await source.load()).toEqual({
       authUrl: sim.authUrl,
@@ -79,6 +80,7 @@ describe('Contrabass', () => {
       providerId: PROVIDER,
       encryptKey: 'WrongDemoKey0000',
       projectId: SPEC_PROJECT_ID,
+      allowedAuthHosts: [new URL(sim.url).host],
     });
     await expect(source.load()).rejects.toThrow(/^contrabass: decrypt adminPw: /);
   });
