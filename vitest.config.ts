@@ -22,6 +22,20 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      {
+        // The same OpenStack tests against the simulator and against real Keystone/Neutron/Nova
+        // (brought up once per run, warm from the cache): a divergence fails here.
+        extends: true,
+        test: {
+          name: 'contract',
+          include: ['test/contract/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts', 'test/support/openstack-real-setup.ts'],
+          // One set of real services for all files: they run one after another.
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 600_000,
+        },
+      },
     ],
   },
 });

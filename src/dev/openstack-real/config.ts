@@ -236,6 +236,10 @@ export function renderConfigs(input: ConfigInput): Record<string, string> {
       // The fake driver forgets its instances when nova-compute restarts; without this the
       // periodic power-state sync would stop every seeded server after a warm start.
       sync_power_state_interval: -1,
+      // Healing the network info cache makes Nova bind every port of a server to this host;
+      // with no mechanism driver the binding fails and Neutron marks the port DOWN, undoing
+      // the statuses the fixture asks for. Server `addresses` therefore stay empty.
+      heal_instance_info_cache_interval: -1,
     },
     api: { auth_strategy: 'keystone' },
     wsgi: { api_paste_config: `${pkgRoot}/usr/share/nova-common/api-paste.ini` },

@@ -83,13 +83,19 @@ export async function seedFixture(
       `${compute}/servers/detail?all_tenants=1&limit=1000`,
     );
     const present = new Set(servers.filter((s) => s.status === 'ACTIVE').map((s) => s.id));
-    const { ports } = await api.get<{ ports: Array<{ id: string }> }>(`${network}/v2.0/ports?fields=id`);
-    const portIds = new Set(ports.map((p) => p.id));
+    const { ports } = await api.get<{ ports: Array<{ id: string; project_id: string }> }>(
+      `${network}/v2.0/ports?fields=id&fields=project_id`,
+    );
+    const projects = new Set(Object.values(record.mapping.projects));
+    const portIds = new Set(ports.filter((p) => projects.has(p.project_id)).map((p) => p.id));
     if (
       Object.values(record.mapping.servers).every((id) => present.has(id)) &&
       Object.values(record.mapping.ports).every((id) => portIds.has(id)) &&
+      portIds.size === Object.keys(record.mapping.ports).length &&
       servers.length === Object.keys(record.mapping.servers).length
     ) {
+      // Statuses and timestamps again: a test may have changed them.
+      await applyPortDbFields(run, fixture, record.mapping, options.mariadbUrl);
       return {
         mapping: record.mapping,
         fixtureHash: hash,
@@ -187,6 +193,9 @@ export async function seedFixture(
     }
   });
   const projectIds = Object.values(mapping.projects);
+  // Projects of an earlier, different fixture are emptied too: their flat networks would hold
+  // physical network names, and their servers would show up in admin listings.
+  const emptied = [...new Set([...projectIds, ...Object.values(record?.mapping.projects ?? {})])];
   const realProject = (fixtureProject: unknown): string => {
     const id = str(fixtureProject);
     const real = id === undefined ? undefined : mapping.projects[id];
@@ -200,11 +209,11 @@ export async function seedFixture(
     const { servers } = await api.get<{ servers: Array<{ id: string; tenant_id: string }> }>(
       `${compute}/servers/detail?all_tenants=1&limit=1000`,
     );
-    const doomed = servers.filter((s) => projectIds.includes(s.tenant_id));
+    const doomed = servers.filter((s) => emptied.includes(s.tenant_id));
     await mapBounded(doomed, 8, async (s) => {
       await api.request(`${compute}/servers/${s.id}`, { method: 'DELETE', allow: [404] });
     });
-    for (const projectId of projectIds) {
+    for (const projectId of emptied) {
       const { ports } = await api.get<{ ports: Array<{ id: string }> }>(
         `${network}/v2.0/ports?project_id=${projectId}&fields=id`,
       );
@@ -258,7 +267,7 @@ export async function seedFixture(
         // networks accept any MTU up to the physical one.
         physnet += 1;
         body['provider:network_type'] = 'flat';
-        body['provider:physical_network'] = `fxnet${physnet}`;
+        body['provider:physical_network'] = `fx${String(body['project_id']).slice(0, 8)}n${physnet}`;
       }
       const { network: created } = await api.post<{ network: { id: string } }>(`${network}/v2.0/networks`, {
         network: body,
