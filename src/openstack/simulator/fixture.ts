@@ -17,7 +17,8 @@
 //   "servers":  [ <Nova server (detail shape)> ],
 //   "images":   [ <Glance v2 image> ], "flavors": [ <Nova flavor (detail shape)> ],   (default none;
 //                                      only for clients like the `openstack` CLI that look them up)
-//   "contrabass": { "providers": [ <Contrabass provider `data` object> ] },  // url may use {{simulator}}
+//   "contrabass": { "providers": [ <Contrabass provider `data` object> ] },
+// Any string may contain {{simulator}}: replies carry the simulator's base URL there.
 //   "limits": { "neutronMaxPageSize": 0, "novaMaxPageSize": 1000 }          // 0 = no Neutron paging
 // }
 import { createHash } from 'node:crypto';
@@ -102,7 +103,6 @@ export function portExtras(): Record<string, unknown> {
     description: '',
     'binding:vnic_type': 'normal',
     port_security_enabled: true,
-    ip_allocation: 'immediate',
     tags: [],
     revision_number: 1,
   };
@@ -117,7 +117,6 @@ export function networkExtras(stamp: string): Record<string, unknown> {
     availability_zones: [],
     ipv4_address_scope: null,
     ipv6_address_scope: null,
-    l2_adjacency: true,
     description: '',
     tags: [],
     created_at: stamp,
@@ -135,7 +134,6 @@ export function subnetExtras(cidr: string, stamp: string): Record<string, unknow
     host_routes: [],
     ipv6_address_mode: null,
     ipv6_ra_mode: null,
-    segment_id: null,
     subnetpool_id: null,
     service_types: [],
     description: '',
@@ -195,12 +193,22 @@ function generatedFlavor(): Record<string, unknown> & { id: string } {
   };
 }
 
-/** A Nova 2.1 server's attributes besides those the client reads (fake driver, no volumes). */
+/**
+ * A Nova 2.1 server's attributes besides those the client reads (fake driver, no volumes).
+ * `security_groups` is left out: Nova lists one entry per security group of each port, and
+ * omits the key for a server without ports.
+ */
 export function serverExtras(projectId: string, launchedAt: string): Record<string, unknown> {
   return {
     hostId: hostIdOf(projectId),
-    image: { id: GENERATED_IMAGE_ID, links: [] },
-    flavor: { id: GENERATED_FLAVOR_ID, links: [] },
+    image: {
+      id: GENERATED_IMAGE_ID,
+      links: [{ rel: 'bookmark', href: `{{simulator}}/compute/images/${GENERATED_IMAGE_ID}` }],
+    },
+    flavor: {
+      id: GENERATED_FLAVOR_ID,
+      links: [{ rel: 'bookmark', href: `{{simulator}}/compute/flavors/${GENERATED_FLAVOR_ID}` }],
+    },
     accessIPv4: '',
     accessIPv6: '',
     key_name: null,
@@ -214,7 +222,6 @@ export function serverExtras(projectId: string, launchedAt: string): Record<stri
     'OS-SRV-USG:launched_at': launchedAt.replace(/(\.\d+)?Z$/, '.000000'),
     'OS-SRV-USG:terminated_at': null,
     'os-extended-volumes:volumes_attached': [],
-    security_groups: [{ name: 'default' }],
   };
 }
 
@@ -324,6 +331,7 @@ export function generateFixture(options: GenerateFixtureOptions = {}): Simulator
     const created = new Date(Date.UTC(2025, 11, 1, 8, 0, v)).toISOString().replace('.000Z', 'Z');
     servers.push({
       ...serverExtras(projectId, created),
+      security_groups: Array.from({ length: portsPerVm }, () => ({ name: 'default' })),
       id: serverId,
       name: `vm-${label}`,
       status: 'ACTIVE',

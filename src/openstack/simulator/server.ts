@@ -100,6 +100,19 @@ function keystoneError(status: number, message: string): Reply {
   return { status, body: { error: { code: status, message, title: TITLES[status] ?? 'Error' } } };
 }
 
+/** Keystone's own 401 (bad credentials), pointing at its versioned root. */
+function keystoneUnauthorized(root: string): Reply {
+  return {
+    ...keystoneError(401, 'The request you have made requires authentication.'),
+    headers: { 'www-authenticate': `Keystone uri="${root}/v3"` },
+  };
+}
+
+/** Keystone's root for a request: the simulator serves it at /identity and at the server root. */
+function keystoneRootOf(base: string, path: string): string {
+  return `${base}${path.startsWith('/identity') ? '/identity' : ''}`;
+}
+
 /** keystonemiddleware's reply for a missing/expired/revoked token (Neutron and Nova alike). */
 function unauthorized(base: string): Reply {
   return {
@@ -132,7 +145,12 @@ function novaError(status: number, message: string): Reply {
             : status === 429
               ? 'overLimit'
               : 'computeFault';
-  return { status, body: { [key]: { code: status, message } } };
+  // Nova's fault wrapper names the charset; its successful replies do not.
+  return {
+    status,
+    headers: { 'content-type': 'application/json; charset=UTF-8' },
+    body: { [key]: { code: status, message } },
+  };
 }
 
 function serviceError(service: Route['service'], status: number): Reply {
@@ -409,9 +427,9 @@ function novaList(state: SimulatorState, ctx: Ctx, detail: boolean): Reply {
     );
   }
   const max = state.fixture.limits.novaMaxPageSize;
-  // `limit=0` is no limit at all (and no link), like Nova's database query.
+  // `limit=0` is an empty page without a link (unlike Neutron, where it means no limit).
   const limit = Math.min(limitParam === undefined ? max : Number(limitParam), max);
-  if (limit > 0) items = items.slice(0, limit);
+  items = items.slice(0, limit);
   const body: Record<string, unknown> = {
     servers: items.map((server) =>
       detail
@@ -461,7 +479,7 @@ function keystoneIssue(state: SimulatorState, ctx: Ctx): Reply {
   }
   const domainOf = (ref: Ref['domain']): { id: string; name: string } | undefined =>
     state.fixture.domains.find((d) => (ref?.id !== undefined ? d.id === ref.id : d.name === ref?.name));
-  const fail = keystoneError(401, 'The request you have made requires authentication.');
+  const fail = keystoneUnauthorized(keystoneRootOf(ctx.base, ctx.rawPath));
   let account;
   if (typeof user.id === 'string') {
     account = state.fixture.users.find((u) => u.id === user.id);
@@ -534,23 +552,27 @@ function roleNumber(name: string): number {
  */
 function catalog(state: SimulatorState, base: string, serial: number): Array<Record<string, unknown>> {
   const services: Array<[type: string, name: string, url: string]> = [
-    ['identity', 'keystone', `${base}/identity`],
+    ['identity', 'keystone', `${base}/identity/v3/`],
     ['network', 'neutron', `${base}/network`],
     ['compute', 'nova', `${base}/compute/v2.1`],
     ['image', 'glance', `${base}/image`],
     ['placement', 'placement', `${base}/placement`],
   ];
   const random = seededRandom(state.fixture.seed * 7919 + serial);
-  for (let i = services.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [services[i], services[j]] = [
-      services[j] as (typeof services)[number],
-      services[i] as (typeof services)[number],
-    ];
-  }
-  return services.map(([type, name, url], s) => ({
-    endpoints: ['public', 'internal', 'admin'].map((iface, e) => ({
-      id: sequentialId('e0', (SERVICE_NUMBERS[type] ?? s) * 16 + e).replaceAll('-', ''),
+  const shuffled = <T>(list: readonly T[]): T[] => {
+    const out = [...list];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [out[i], out[j]] = [out[j] as T, out[i] as T];
+    }
+    return out;
+  };
+  return shuffled(services).map(([type, name, url], s) => ({
+    endpoints: shuffled(INTERFACES).map((iface) => ({
+      id: sequentialId('e0', (SERVICE_NUMBERS[type] ?? s) * 16 + INTERFACES.indexOf(iface)).replaceAll(
+        '-',
+        '',
+      ),
       interface: iface,
       region_id: state.fixture.region,
       url,
@@ -562,6 +584,7 @@ function catalog(state: SimulatorState, base: string, serial: number): Array<Rec
   }));
 }
 
+const INTERFACES = ['public', 'internal', 'admin'] as const;
 const SERVICE_NUMBERS: Record<string, number> = {
   identity: 1,
   network: 2,
@@ -578,8 +601,7 @@ function routes(state: SimulatorState): Route[] {
   const net = (path: string): RegExp => new RegExp(`^/network/v2\\.0/${path}$`);
   const nova = (path: string): RegExp => new RegExp(`^/compute/v2\\.1(?:/[0-9a-f]{32})?/${path}$`);
   // Keystone answers at the auth URL and at the server root; its links follow the path used.
-  const keystoneRoot = (ctx: Ctx): string =>
-    `${ctx.base}${ctx.rawPath.startsWith('/identity') ? '/identity' : ''}`;
+  const keystoneRoot = (ctx: Ctx): string => keystoneRootOf(ctx.base, ctx.rawPath);
   return [
     {
       id: 'identity.versions',
@@ -743,12 +765,7 @@ function routes(state: SimulatorState): Route[] {
         const provider = state.providers.get(ctx.params[0] ?? '');
         if (provider === undefined)
           return { status: 404, body: { code: 404, message: 'provider not found' } };
-        // `{{simulator}}` in the Keystone URL stands for this simulator's base URL.
-        const url =
-          typeof provider['url'] === 'string'
-            ? provider['url'].replace('{{simulator}}', ctx.base)
-            : provider['url'];
-        return { status: 200, body: { data: { ...provider, url } } };
+        return { status: 200, body: { data: provider } };
       },
     },
   ];
@@ -841,8 +858,11 @@ function notFound(ctx: { method: string; path: string }): Reply {
   };
 }
 
-function send(res: ServerResponse, reply: Reply): void {
-  const payload = reply.body === undefined ? '' : JSON.stringify(reply.body);
+/** `base`: what `{{simulator}}` in the fixture's strings stands for (this simulator's URL). */
+function send(res: ServerResponse, reply: Reply, base?: string): void {
+  let payload = reply.body === undefined ? '' : JSON.stringify(reply.body);
+  if (base !== undefined && payload.includes('{{simulator}}'))
+    payload = payload.replaceAll('{{simulator}}', base);
   res.writeHead(reply.status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(payload),
@@ -924,9 +944,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     if (decision.action.kind === 'unauthorized') {
       send(
         res,
-        route.service === 'identity'
-          ? keystoneError(401, 'The request you have made requires authentication.')
-          : unauthorized(base),
+        route.service === 'identity' ? keystoneUnauthorized(keystoneRootOf(base, path)) : unauthorized(base),
       );
       return;
     }
@@ -952,6 +970,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     send(
       res,
       route.handler({ method, query, body, headers, base, rawPath: url.pathname, params, projectId }),
+      base,
     );
   };
 
