@@ -125,6 +125,31 @@ export function decorate(obj: KubeObject, owner: Owner): KubeObject {
   return { ...obj, metadata };
 }
 
+/**
+ * Desired objects outside the owner's namespace that another MultiNicOperator of the same name
+ * (in another namespace) already manages: the shared agent namespace holds one ServiceAccount,
+ * Role and RoleBinding per name, so two such CRs would rewrite each other's objects forever.
+ * The owner that finds its objects taken must not apply (the first one keeps them).
+ */
+export function takenByOther(
+  desired: readonly KubeObject[],
+  observed: readonly KubeObject[],
+  owner: Owner,
+): Array<{ object: KubeObject; ownerNamespace: string }> {
+  const wanted = new Set(
+    desired.filter((obj) => obj.metadata.namespace !== owner.namespace).map((obj) => identity(obj)),
+  );
+  const out: Array<{ object: KubeObject; ownerNamespace: string }> = [];
+  for (const have of observed) {
+    if (!wanted.has(identity(have)) || have.metadata.deletionTimestamp !== undefined) continue;
+    const labels = have.metadata.labels ?? {};
+    const ns = labels[MANAGED_BY_NAMESPACE_LABEL];
+    if (labels[MANAGED_BY_LABEL] === owner.name && ns !== undefined && ns !== owner.namespace)
+      out.push({ object: have, ownerNamespace: ns });
+  }
+  return out;
+}
+
 /** True when `observed` belongs to `owner` (an owner reference, or the namespace label outside its namespace). */
 export function ownedBy(observed: KubeObject, owner: Owner): boolean {
   const labels = observed.metadata.labels ?? {};

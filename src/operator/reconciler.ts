@@ -26,7 +26,7 @@ import { counter, gauge, histogram } from '../observability/metrics.js';
 import { silentLogger } from '../observability/logger.js';
 import type { Logger } from '../observability/logger.js';
 import { FIELD_MANAGER, FINALIZER } from './labels.js';
-import { decorate, identity, ownedBy, plan, refOfObject, withoutPaths } from './plan.js';
+import { decorate, identity, ownedBy, plan, refOfObject, takenByOther, withoutPaths } from './plan.js';
 import type { Action, Owner } from './plan.js';
 import { computeStatus, lastBackupOf, statusChanged, workloadReadiness } from './status.js';
 import type { LastBackup, OperatorStatus, WorkloadReadiness } from './status.js';
@@ -227,6 +227,23 @@ export class OperatorReconciler {
     const observed = this.#o.store
       .managedBy(key.name)
       .filter((obj) => ownedBy(obj, owner) || isDesired(obj, desired));
+    const taken = takenByOther(desired, observed, owner);
+    if (taken.length > 0) {
+      const others = [...new Set(taken.map((t) => t.ownerNamespace))].join(', ');
+      const message = `another MultiNicOperator named ${owner.name} (namespace ${others}) already manages ${taken.map((t) => describeRef(t.object)).join(', ')}; one MultiNicOperator per name can share the agent namespace: rename this one or delete the other`;
+      await this.#writeStatus(
+        raw,
+        owner,
+        [],
+        { reason: 'Conflict', message },
+        databaseMode(cr),
+        cr.spec.protection.mode,
+        raw.status?.databaseStatus?.lastBackup,
+      );
+      this.#events(raw, 'Warning', 'Conflict', message);
+      reconcileTotal.inc({ result: 'pending' });
+      return { requeueAfterMs: this.#o.pendingRequeueMs ?? 10_000 };
+    }
     const steady = raw.status?.observedGeneration === raw.metadata.generation;
     const { actions } = plan(desired, observed, owner);
     const failures: string[] = [];

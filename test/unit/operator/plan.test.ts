@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 
 import type { KubeObject } from '../../../src/kube/types.js';
-import { decorate, ownedBy, parsePath, plan, setsPath, withoutPaths } from '../../../src/operator/plan.js';
+import {
+  decorate,
+  ownedBy,
+  parsePath,
+  plan,
+  setsPath,
+  takenByOther,
+  withoutPaths,
+} from '../../../src/operator/plan.js';
 import type { Owner } from '../../../src/operator/plan.js';
 
 const owner: Owner = {
@@ -338,5 +346,26 @@ describe('data outlives the MultiNicOperator', () => {
         ownerReferences: [],
       },
     ]);
+  });
+});
+
+describe('two MultiNicOperators of one name', () => {
+  it('item 16: sees that the agent-namespace objects belong to the same-named CR of another namespace', () => {
+    const other: Owner = { ...owner, namespace: 'tenant-b', uid: 'uid-b' };
+    const binding = (o: Owner): KubeObject =>
+      decorate(
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          metadata: { name: 'biz-agent-controller', namespace: 'multinic-agent' },
+          subjects: [{ kind: 'ServiceAccount', name: 'biz-agent-controller', namespace: o.namespace }],
+        },
+        o,
+      );
+    const theirs = observedFrom(binding(other));
+    expect(takenByOther([binding(owner)], [theirs], owner)).toEqual([
+      { object: theirs, ownerNamespace: 'tenant-b' },
+    ]);
+    expect(takenByOther([binding(owner)], [observedFrom(binding(owner))], owner)).toEqual([]);
   });
 });
