@@ -815,6 +815,23 @@ export class OpenstackConfigReconciler {
       fieldManager: 'multinic-controller',
     });
     if (written) await this.options.events?.record(object, 'Warning', failure.reason, failure.message);
+    await this.deprecationEvent(object, current['conditions'] as Condition[] | undefined, conditions);
+  }
+
+  /**
+   * A `Deprecated` warning Event when the Deprecated condition appears or changes (fields of the
+   * earlier systems still in use). It names the fields, never their values.
+   */
+  private async deprecationEvent(
+    object: KubeObject,
+    before: readonly Condition[] | undefined,
+    after: readonly Condition[],
+  ): Promise<void> {
+    const now = after.find((c) => c.type === C.Deprecated);
+    if (now === undefined) return;
+    const was = before?.find((c) => c.type === C.Deprecated);
+    if (was?.status === now.status && was.message === now.message) return;
+    await this.options.events?.record(object, 'Warning', C.Deprecated, now.message ?? '');
   }
 
   private deprecation(
@@ -900,6 +917,7 @@ export class OpenstackConfigReconciler {
       for (const problem of outcome.problems)
         await this.options.events?.record(object, 'Warning', problem.reason, problem.message);
     }
+    await this.deprecationEvent(object, current['conditions'] as Condition[] | undefined, conditions);
   }
 }
 
