@@ -1,15 +1,17 @@
 // The OpenStack simulator: Keystone v3 (version documents, password tokens + catalog),
 // Neutron v2.0 (ports, subnets, networks: filters, fields, limit/marker pagination with links)
-// and Nova v2.1 (servers: show, list, detail, name filter, pagination) on one node:http
-// server, plus Contrabass provider lookup and an admin API (/_admin) for runtime changes,
-// faults and request counts. Status codes, bodies, links and error messages are those of the
+// and Nova v2.1 (servers: show, list, detail, name filter, pagination; flavors) on one
+// node:http server, plus what the `openstack` CLI needs of Glance (versions, image list),
+// Contrabass provider lookup and an admin API (/_admin) for runtime changes, faults and
+// request counts. Status codes, bodies, links and error messages are those of the
 // real services (Keystone 22, Neutron 21, Nova 26 on MariaDB), including their quirks: Nova's
 // name filter cannot alternate, Neutron pages carry a `previous` link, both answer 414 to a
 // request line of 8 KiB, and a token once validated by a service stays valid there for the
 // token cache time even if revoked (keystonemiddleware).
 //
 // Layout (base = http://host:port):  Keystone {base}/identity (also {base}/ and {base}/v3),
-// Neutron {base}/network/v2.0, Nova {base}/compute/v2.1, Contrabass {base}/v1/contrabass/…
+// Neutron {base}/network/v2.0, Nova {base}/compute/v2.1, Glance {base}/image,
+// Contrabass {base}/v1/contrabass/…
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -178,6 +178,8 @@ async function main(): Promise<void> {
   await capture('nova-servers-bad-marker', 'compute', `/v2.1/servers/detail?marker=${missing}`);
   await capture('nova-servers-bad-limit', 'compute', `/v2.1/servers/detail?limit=x`);
   await capture('nova-servers-invalid-token', 'compute', `/v2.1/servers/detail`, { auth: 'bogus' });
+  // nova-api runs on the same eventlet server as Neutron: the same request-line limit.
+  await capture('nova-servers-long-request-line', 'compute', `/v2.1/servers/detail?name=${'x'.repeat(8200)}`);
 
   await capture('neutron-versions', 'network', '/', { auth: null });
   const devices = `device_id=${vm(1)}&device_id=${vm(2)}`;
