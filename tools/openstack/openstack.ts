@@ -1,5 +1,6 @@
 // A real OpenStack on 127.0.0.1 for tests, benchmarks and the playground:
 //
+//   npx tsx tools/openstack/openstack.ts install                       Debian packages + unpacked service debs only
 //   npx tsx tools/openstack/openstack.ts up     [--instance dev] [--vms 3 | --fixture f.json] [--state DIR]
 //   npx tsx tools/openstack/openstack.ts status [--instance dev]      pids, RSS, URLs
 //   npx tsx tools/openstack/openstack.ts stop   [--instance dev]      stop the services, keep the databases (warm)
@@ -11,8 +12,10 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { generateFixture, type SimulatorFixtureInput } from '../../src/openstack/simulator/fixture.js';
 import { readSeedRecord, seedFixture } from '../../src/dev/openstack-real/seed.js';
+import { ensureInstalled } from '../../src/dev/openstack-real/install.js';
 import {
   downRealOpenStack,
+  openstackCacheRoot,
   instanceDir,
   readRunState,
   serviceStatuses,
@@ -21,7 +24,7 @@ import {
 } from '../../src/dev/openstack-real/services.js';
 
 const USAGE =
-  'usage: openstack.ts <up|status|stop|down> [--instance NAME] [--state DIR] [--vms N | --fixture FILE]';
+  'usage: openstack.ts <install|up|status|stop|down> [--instance NAME] [--state DIR] [--vms N | --fixture FILE]';
 
 function parse(argv: string[]): {
   command: string;
@@ -69,6 +72,15 @@ async function main(): Promise<number> {
       );
       console.log(`OS_AUTH_URL=${run.authUrl}`);
       console.log(`state: ${args.stateDir} (run.json: admin credentials, seed.json: fixture id -> real id)`);
+      return 0;
+    }
+    case 'install': {
+      const started = Date.now();
+      const result = await ensureInstalled(openstackCacheRoot(), (line) => console.log(`openstack: ${line}`));
+      console.log(
+        `openstack: installed in ${((Date.now() - started) / 1000).toFixed(1)}s` +
+          `${result.installed.length > 0 ? ` (apt-get: ${result.installed.join(' ')})` : ' (all present)'}; services in ${result.pkgRoot}`,
+      );
       return 0;
     }
     case 'status': {

@@ -1,10 +1,19 @@
 // `multinic dev up|status|down`: a local control plane (etcd, kube-apiserver, controllers,
 // scheduler, kwok with fake Nodes) plus MariaDB, as background processes recorded by pid in
 // <dir>/state.json. `up` prints `export KUBECONFIG=<path>` as its last line.
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startControlPlane } from '../../dev/control-plane.js';
+import { seedFixture } from '../../dev/openstack-real/seed.js';
+import {
+  instanceDir,
+  readRunState,
+  serviceStatuses,
+  stopRealOpenStack,
+  upRealOpenStack,
+} from '../../dev/openstack-real/services.js';
+import { generateFixture, sequentialId } from '../../openstack/simulator/fixture.js';
 import { ControlPlaneError } from '../../dev/errors.js';
 import { ensureImages } from '../../dev/images.js';
 import { componentStatuses, readState, stopDevState } from '../../dev/state.js';
@@ -15,6 +24,9 @@ const USAGE = `usage: multinic dev <up|status|down> [options]
   up      start the control plane in the background (no-op when it is already running)
             --nodes N       fake kwok Nodes (default 3)
             --timeout S     seconds kube-apiserver may take to become ready (default 120)
+            --openstack real  also run a real OpenStack (Keystone, Neutron, Glance, Placement, Nova with
+                            the fake driver; installed from Debian on first use, then warm from the
+                            cache) seeded with one VM per node; OS_* in the env file
             --openstack-sim also run the OpenStack simulator with one VM per node (nodes are then
                             node-0001.. with the VMs' server ids as systemUUIDs; OS_* in the env file)
             --real-node     also run one real node (containerd + kubelet in network namespace
@@ -30,6 +42,7 @@ interface DevArgs {
   nodes: number;
   timeoutS: number;
   openstackSim: boolean;
+  openstackReal: boolean;
   realNode: boolean;
 }
 
@@ -40,6 +53,7 @@ function parse(args: string[], env: NodeJS.ProcessEnv): DevArgs | string {
     nodes: 3,
     timeoutS: 120,
     openstackSim: false,
+    openstackReal: false,
     realNode: false,
   };
   for (let i = 0; i < args.length; i++) {
@@ -70,6 +84,11 @@ function parse(args: string[], env: NodeJS.ProcessEnv): DevArgs | string {
       out.timeoutS = n;
     } else if (flag === '--openstack-sim' && inline === undefined) {
       out.openstackSim = true;
+    } else if (flag === '--openstack') {
+      const kind = value();
+      if (kind === 'real') out.openstackReal = true;
+      else if (kind === 'sim') out.openstackSim = true;
+      else return `--openstack must be 'real' or 'sim', got '${kind ?? ''}'`;
     } else if (flag === '--real-node' && inline === undefined) {
       out.realNode = true;
     } else if (flag === '-h' || flag === '--help') {
@@ -99,13 +118,17 @@ async function up(args: DevArgs): Promise<number> {
   }
   const started = Date.now();
   const logger = createLogger({ level: process.env['MULTINIC_LOG_LEVEL'] === 'debug' ? 'debug' : 'warn' });
+  let realOs: RealOpenStackDev | undefined;
   try {
+    if (args.openstackReal && args.openstackSim)
+      throw new Error('--openstack real and --openstack-sim exclude each other');
+    if (args.openstackReal) realOs = await upRealForDev(args.nodes);
     const images = args.realNode ? await ensureImages(process.env, (line) => console.log(line)) : undefined;
     const controlPlane = await startControlPlane({
       dataDir: args.dir,
       removeDataDirOnStop: true,
       detached: true,
-      nodes: args.nodes,
+      nodes: realOs?.nodes ?? args.nodes,
       timeouts: { apiServerMs: args.timeoutS * 1000 },
       ...(args.openstackSim ? { openstackSim: {} } : {}),
       ...(images === undefined ? {} : { realNode: { images } }),
@@ -135,6 +158,14 @@ async function up(args: DevArgs): Promise<number> {
         `dev: OpenStack simulator ${url} (Keystone ${url}/identity, admin/secret, project sim-project)`,
       );
     }
+    if (realOs !== undefined) {
+      for (const [name, value] of Object.entries(realOs.env)) controlPlane.setEnv(name, value);
+      writeFileSync(join(args.dir, REAL_OPENSTACK_FILE), realOs.stateDir + '\n');
+      console.log(
+        `dev: real OpenStack ${realOs.env['OS_AUTH_URL'] ?? ''} (user ${realOs.env['OS_USERNAME'] ?? ''}, ` +
+          `project ${realOs.env['OS_PROJECT_NAME'] ?? ''}; credentials in the env file)`,
+      );
+    }
     console.log(
       `dev: up in ${((Date.now() - started) / 1000).toFixed(1)}s; env file ${controlPlane.envFilePath}`,
     );
@@ -142,6 +173,7 @@ async function up(args: DevArgs): Promise<number> {
     return 0;
   } catch (error) {
     console.error(`dev up: ${error instanceof Error ? error.message : String(error)}`);
+    if (realOs !== undefined) await stopRealOpenStack(realOs.stateDir).catch(() => undefined);
     if (error instanceof ControlPlaneError && existsSync(join(args.dir, 'logs'))) {
       console.error(`dev up: logs kept in ${join(args.dir, 'logs')}`);
     }
@@ -162,11 +194,30 @@ async function status(args: DevArgs): Promise<number> {
       `${s.name.padEnd(24)} pid ${String(s.pid).padEnd(8)} ${health.padEnd(12)} ${s.healthy ? '' : s.detail}`,
     );
   }
+  let realHealthy = true;
+  const realDir = realOpenStackDir(args.dir);
+  if (realDir !== undefined) {
+    const run = readRunState(realDir);
+    if (run === undefined) {
+      realHealthy = false;
+      console.log(`real OpenStack NOT RUNNING (${realDir})`);
+    } else {
+      let total = 0;
+      for (const s of serviceStatuses(run)) {
+        total += s.rssBytes;
+        realHealthy &&= s.alive;
+        console.log(
+          `openstack ${s.name.padEnd(14)} pid ${String(s.pid).padEnd(8)} ${(s.alive ? 'running' : 'NOT RUNNING').padEnd(12)} rss ${mib(s.rssBytes)}`,
+        );
+      }
+      console.log(`real OpenStack ${run.authUrl}: ${mib(total)} resident in total`);
+    }
+  }
   console.log(
     `api server ${state.apiServerUrl}; nodes ${state.nodes.map((n) => n.name).join(', ') || '(none)'}`,
   );
   console.log(`export KUBECONFIG=${state.kubeconfigPath}`);
-  return statuses.every((s) => s.alive && s.healthy) ? 0 : 1;
+  return statuses.every((s) => s.alive && s.healthy) && realHealthy ? 0 : 1;
 }
 
 async function down(args: DevArgs): Promise<number> {
@@ -176,11 +227,76 @@ async function down(args: DevArgs): Promise<number> {
     return 0;
   }
   await stopDevState(state);
+  const realDir = realOpenStackDir(args.dir);
+  if (realDir !== undefined) {
+    const stopped = await stopRealOpenStack(realDir);
+    console.log(
+      `dev: stopped real OpenStack ${stopped.map((s) => `${s.name} (${s.pid})`).join(', ')}; kept warm in ${realDir}`,
+    );
+  }
   rmSync(args.dir, { recursive: true, force: true });
   console.log(
     `dev: stopped ${state.components.map((c) => `${c.name} (${c.pid})`).join(', ')}; removed ${args.dir}`,
   );
   return 0;
+}
+
+/** Names the real OpenStack's state directory inside a dev directory (absent without one). */
+const REAL_OPENSTACK_FILE = 'openstack-real';
+
+function realOpenStackDir(dir: string): string | undefined {
+  const path = join(dir, REAL_OPENSTACK_FILE);
+  return existsSync(path) ? readFileSync(path, 'utf8').trim() : undefined;
+}
+
+const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+
+interface RealOpenStackDev {
+  stateDir: string;
+  nodes: Array<{ name: string; systemUUID: string }>;
+  env: Record<string, string>;
+}
+
+/**
+ * Instance `dev` of the real OpenStack (warm after its first start: it keeps its databases in
+ * the cache directory), seeded with one VM per node with 3 ports each, like the simulator's
+ * generated fixture; the fake Nodes carry the real server ids as systemUUIDs.
+ */
+async function upRealForDev(nodes: number): Promise<RealOpenStackDev> {
+  const stateDir = instanceDir('dev');
+  const fixture = generateFixture({
+    vms: nodes,
+    portsPerVm: 3,
+    username: 'multinic-dev',
+    projectName: 'multinic-dev',
+  });
+  const log = (line: string): void => console.log(`dev: ${line}`);
+  const { run } = await upRealOpenStack({ instance: 'dev', stateDir, log });
+  try {
+    const seed = await seedFixture(run, stateDir, fixture, { log });
+    const user = fixture.users[0];
+    const project = fixture.projects[0];
+    return {
+      stateDir,
+      nodes: Array.from({ length: nodes }, (_, i) => ({
+        name: `node-${String(i + 1).padStart(4, '0')}`,
+        systemUUID: seed.mapping.servers[sequentialId('5e', i + 1)] ?? '',
+      })),
+      env: {
+        OS_AUTH_URL: run.authUrl,
+        OS_USERNAME: user?.name ?? '',
+        OS_PASSWORD: user?.password ?? '',
+        OS_PROJECT_NAME: project?.name ?? '',
+        OS_PROJECT_ID: seed.mapping.projects[project?.id ?? ''] ?? '',
+        OS_USER_DOMAIN_NAME: 'Default',
+        OS_PROJECT_DOMAIN_NAME: 'Default',
+        MULTINIC_OPENSTACK_REAL_STATE: stateDir,
+      },
+    };
+  } catch (error) {
+    await stopRealOpenStack(stateDir).catch(() => undefined);
+    throw error;
+  }
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -83,12 +83,21 @@ export async function seedFixture(
       `${compute}/servers/detail?all_tenants=1&limit=1000`,
     );
     const present = new Set(servers.filter((s) => s.status === 'ACTIVE').map((s) => s.id));
-    const { ports } = await api.get<{ ports: Array<{ id: string; project_id: string }> }>(
-      `${network}/v2.0/ports?fields=id&fields=project_id`,
+    const { ports } = await api.get<{ ports: Array<{ id: string; project_id: string; device_id: string }> }>(
+      `${network}/v2.0/ports?fields=id&fields=project_id&fields=device_id`,
     );
     const projects = new Set(Object.values(record.mapping.projects));
     const portIds = new Set(ports.filter((p) => projects.has(p.project_id)).map((p) => p.id));
+    const devices = new Map(ports.map((p) => [p.id, p.device_id]));
+    const devicesAsSeeded = (fixture.ports as Json[]).every((port) => {
+      const device = str(port['device_id']) ?? '';
+      return (
+        devices.get(record.mapping.ports[port.id as string] ?? '') ===
+        (record.mapping.servers[device] ?? device)
+      );
+    });
     if (
+      devicesAsSeeded &&
       Object.values(record.mapping.servers).every((id) => present.has(id)) &&
       Object.values(record.mapping.ports).every((id) => portIds.has(id)) &&
       portIds.size === Object.keys(record.mapping.ports).length &&
