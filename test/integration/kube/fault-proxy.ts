@@ -29,6 +29,9 @@ export class FaultProxy {
   private down = false;
   private goneNext = 0;
   private readonly streams = new Map<ServerResponse, { stalled: boolean }>();
+  private failing: ((method: string, path: string) => number | undefined) | undefined;
+  /** Requests answered by `failRequests` instead of the API server. */
+  failedRequests = 0;
   /** Watch requests seen (each reconnect is one). */
   watchRequests = 0;
   requests = 0;
@@ -107,6 +110,14 @@ export class FaultProxy {
     return this.streams.size;
   }
 
+  /**
+   * Answers every request for which `status(method, path)` returns a code with that code and a
+   * `Status` body, as the API server does for an error; `undefined` forwards everything again.
+   */
+  failRequests(status: ((method: string, path: string) => number | undefined) | undefined): void {
+    this.failing = status;
+  }
+
   /** The next `count` watch requests get 410 Gone (an ERROR event with reason Expired, code 410). */
   expireNextWatch(count = 1): void {
     this.goneNext = count;
@@ -122,6 +133,23 @@ export class FaultProxy {
     this.requests += 1;
     const url = new URL(req.url ?? '/', this.upstream);
     const isWatch = url.searchParams.get('watch') === 'true';
+    const failure = this.failing?.(req.method ?? 'GET', url.pathname);
+    if (failure !== undefined) {
+      this.failedRequests += 1;
+      res.writeHead(failure, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message: 'injected by the test',
+          reason: failure === 403 ? 'Forbidden' : 'InternalError',
+          code: failure,
+        }),
+      );
+      return;
+    }
     if (isWatch) {
       this.watchRequests += 1;
       if (this.goneNext > 0) {
