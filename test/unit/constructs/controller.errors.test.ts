@@ -13,6 +13,11 @@ describe('MultiNicController validation', () => {
   it.each<[string, MultiNicControllerProps, string]>([
     ['replicas', { replicas: 0 }, "MultiNicController: 'replicas' must be an integer 1..10, got 0"],
     [
+      'allowedEndpoints',
+      { allowedEndpoints: ['https://keystone.example.com/v3'] },
+      "MultiNicController: 'allowedEndpoints' must be hosts like 'keystone.example.com', 'host:5000' or '*.example.com', got 'https://keystone.example.com/v3'",
+    ],
+    [
       'image',
       { image: 'multinic' },
       "MultiNicController: 'image' must be an image reference with a tag or digest, e.g. 'registry/name:1.2.3', got 'multinic'",

@@ -36,6 +36,24 @@ describe('MultiNicController', () => {
     });
   });
 
+  it('renders the endpoint allow-list and the kubeconfig exec opt-in into the env, and neither by default', () => {
+    expect(envOf(container)).not.toHaveProperty('ALLOWED_ENDPOINT_HOSTS');
+    expect(envOf(container)).not.toHaveProperty('INSECURE_KUBECONFIG_EXEC');
+    const opted = render(
+      (scope) =>
+        new MultiNicController(scope, 'c', {
+          instance: 'biz',
+          namespace: 'ns1',
+          allowedEndpoints: ['contrabass.example.com', 'keystone.example.com:5000', '*.os.example.com'],
+          insecureKubeconfigExec: true,
+        }),
+    );
+    expect(envOf(containers(find(opted, 'Deployment', 'biz-controller'))[0]!)).toMatchObject({
+      ALLOWED_ENDPOINT_HOSTS: 'contrabass.example.com,keystone.example.com:5000,*.os.example.com',
+      INSECURE_KUBECONFIG_EXEC: 'true',
+    });
+  });
+
   it('takes the user from the Secret when userKey is set (external databases)', () => {
     const external = render(
       (scope) => new MultiNicController(scope, 'c', { database: { ...database, userKey: 'username' } }),
