@@ -1,11 +1,15 @@
 // The `multinic operator` process: informers on MultiNicOperator and on every managed kind (by
-// the managed-by label), a work queue that the Lease leader drains through the reconciler, the
+// the managed-by label, in the watched and agent namespaces only: see operator-access.ts), a work queue that the Lease leader drains through the reconciler, the
 // protection webhook (served by every replica), TLS rotation, denial accounting, and the
 // health/metrics server.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 
 import { MULTINIC_OPERATOR } from '../api/groups.js';
+import { BACKUP_JOB_KIND, operatorAccess } from '../constructs/operator/operator-access.js';
+import type { AccessScope } from '../constructs/operator/operator-access.js';
+
+import { DEFAULT_AGENT_NAMESPACE } from '../constructs/common/workload.js';
 import type { MultiNicOperator } from '../api/multinic-operator.js';
 import { systemClock } from '../kube/clock.js';
 import type { Clock, TimerHandle } from '../kube/clock.js';
@@ -35,28 +39,8 @@ import { createWebhookServer, WEBHOOK_PATH } from './webhook-server.js';
 import type { WebhookServer } from './webhook-server.js';
 import { ensureWebhookTls, patchWebhookConfigurations, withWebhookClientConfig } from './webhook-tls.js';
 
-/** Kinds the operator may manage; each gets a label-scoped informer (kinds the server lacks are skipped). */
-export const MANAGED_KINDS: ReadonlyArray<{ apiVersion: string; kind: string }> = [
-  { apiVersion: 'v1', kind: 'Namespace' },
-  { apiVersion: 'v1', kind: 'ServiceAccount' },
-  { apiVersion: 'v1', kind: 'Secret' },
-  { apiVersion: 'v1', kind: 'ConfigMap' },
-  { apiVersion: 'v1', kind: 'Service' },
-  { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
-  { apiVersion: 'apps/v1', kind: 'Deployment' },
-  { apiVersion: 'apps/v1', kind: 'StatefulSet' },
-  { apiVersion: 'apps/v1', kind: 'DaemonSet' },
-  { apiVersion: 'batch/v1', kind: 'CronJob' },
-  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
-  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role' },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding' },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole' },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding' },
-  { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy' },
-  { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding' },
-  { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration' },
-];
+/** `watchNamespace` value for every namespace. */
+export const ALL_NAMESPACES = '*';
 
 export interface OperatorOptions {
   http: KubeHttp;
@@ -75,7 +59,11 @@ export interface OperatorOptions {
   agentNamespace?: string;
   /** Namespace the operator runs in: Lease, webhook TLS Secret. @default 'multinic-system' */
   namespace?: string;
-  /** Only watch MultiNicOperators in this namespace. @default - all namespaces */
+  /**
+   * Namespace whose MultiNicOperators are reconciled (and where their systems are rendered);
+   * `'*'` = every namespace, which needs the install's `watchAllNamespaces` RBAC.
+   * @default - `namespace` (the operator's own)
+   */
   watchNamespace?: string;
   /** Health/metrics port (0 = any free port). @default 8082 */
   metricsPort?: number;
@@ -163,6 +151,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const clock = options.clock ?? systemClock;
   const { http } = options;
   const namespace = options.namespace ?? 'multinic-system';
+  const watchNamespace = options.watchNamespace ?? namespace;
   const identity = options.identity ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
   const serviceAccount = serviceAccountUsername(namespace, options.serviceAccountName ?? 'multinic-operator');
   const self = await whoAmI(http, logger);
@@ -177,61 +166,69 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   };
 
   // --- informers ---------------------------------------------------------------------------
+  // What is watched, and where, comes from the same derivation as the install's RBAC
+  // (operatorAccess), so a kind the operator lists is a kind the install lets it list.
+  const watchAll = watchNamespace === ALL_NAMESPACES;
+  const agentNamespace = options.agentNamespace ?? DEFAULT_AGENT_NAMESPACE;
   const crInformer = new Informer<KubeObject>({
     http,
     apiVersion: MULTINIC_OPERATOR.apiVersion,
     kind: MULTINIC_OPERATOR.kind,
-    ...(options.watchNamespace !== undefined ? { namespace: options.watchNamespace } : {}),
+    ...(watchAll ? {} : { namespace: watchNamespace }),
     resyncMs: options.resyncMs ?? 300_000,
     clock,
     logger,
   });
   const managedInformers: Informer<KubeObject>[] = [];
-  /** `group/plural` -> informer, to find the parent of a subresource admission request. */
-  const byResource = new Map<string, Informer<KubeObject>>();
-  for (const kind of MANAGED_KINDS) {
-    let info;
-    try {
-      info = await http.resource(kind);
-    } catch {
-      logger.info('operator: kind not served, not watched', kind);
-      continue;
+  /** `group/plural` -> informers, to find the parent of a subresource admission request. */
+  const byResource = new Map<string, Informer<KubeObject>[]>();
+  const namespacesOf = (scopes: readonly AccessScope[]): Array<string | undefined> => {
+    if (watchAll) return [undefined];
+    const namespaces = scopes.map((scope) => (scope === 'agent' ? agentNamespace : watchNamespace));
+    return [...new Set(namespaces)];
+  };
+  for (const kind of operatorAccess().informers) {
+    const key = `${kind.group}/${kind.resource}`;
+    for (const ns of kind.namespaced ? namespacesOf(kind.scopes) : [undefined]) {
+      const informer = new Informer<KubeObject>({
+        http,
+        apiVersion: kind.apiVersion,
+        kind: kind.kind,
+        ...(ns !== undefined ? { namespace: ns } : {}),
+        labelSelector: MANAGED_BY_LABEL,
+        resyncMs: 0,
+        clock,
+        logger,
+      });
+      managedInformers.push(informer);
+      byResource.set(key, [...(byResource.get(key) ?? []), informer]);
     }
-    const informer = new Informer<KubeObject>({
-      http,
-      ...kind,
-      labelSelector: MANAGED_BY_LABEL,
-      resyncMs: 0,
-      clock,
-      logger,
-    });
-    managedInformers.push(informer);
-    byResource.set(`${info.group}/${info.plural}`, informer);
   }
+  const findManaged = (key: string, name: string, ns?: string): KubeObject | undefined => {
+    for (const informer of byResource.get(key) ?? []) {
+      const found = informer.get(name, ns);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
   // Runs of the backup CronJob (they inherit its managed-by label): read for
   // databaseStatus.lastBackup, never part of the managed inventory (agent Jobs are not ours).
-  let jobInformer: Informer<KubeObject> | undefined;
-  try {
-    await http.resource({ apiVersion: 'batch/v1', kind: 'Job' });
-    jobInformer = new Informer<KubeObject>({
-      http,
-      apiVersion: 'batch/v1',
-      kind: 'Job',
-      labelSelector: MANAGED_BY_LABEL,
-      resyncMs: 0,
-      clock,
-      logger,
-    });
-  } catch {
-    logger.info('operator: Jobs not served, lastBackup is not reported');
-  }
+  const jobInformer = new Informer<KubeObject>({
+    http,
+    apiVersion: BACKUP_JOB_KIND.apiVersion,
+    kind: BACKUP_JOB_KIND.kind,
+    ...(watchAll ? {} : { namespace: watchNamespace }),
+    labelSelector: MANAGED_BY_LABEL,
+    resyncMs: 0,
+    clock,
+    logger,
+  });
   const store: ObservedStore = {
     managedBy: (name) =>
       managedInformers.flatMap((informer) =>
         informer.list().filter((obj) => obj.metadata.labels?.[MANAGED_BY_LABEL] === name),
       ),
-    jobs: (name) =>
-      (jobInformer?.list() ?? []).filter((obj) => obj.metadata.labels?.[MANAGED_BY_LABEL] === name),
+    jobs: (name) => jobInformer.list().filter((obj) => obj.metadata.labels?.[MANAGED_BY_LABEL] === name),
   };
 
   // --- webhook TLS + server ------------------------------------------------------------------
@@ -263,9 +260,11 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       request.subResource !== '' &&
       request.resource !== undefined &&
       request.name !== undefined
-        ? byResource
-            .get(`${request.resource.group}/${request.resource.resource}`)
-            ?.get(request.name, request.namespace)?.metadata.labels
+        ? findManaged(
+            `${request.resource.group}/${request.resource.resource}`,
+            request.name,
+            request.namespace,
+          )?.metadata.labels
         : undefined;
     const labels = own !== undefined && Object.keys(own).length > 0 ? own : (parent ?? {});
     const name = labels[MANAGED_BY_LABEL];
@@ -283,10 +282,11 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   };
 
   let queue: WorkQueue | undefined;
-  // Managed objects are watched cluster-wide; with --watch-namespace only that namespace's CRs
-  // are ours (another operator may own the rest).
+  // Cluster-scoped and agent-namespace objects may belong to another operator's CRs: only the
+  // watched namespace's CRs are ours.
+  const ours = (key: string): boolean => watchAll || key.startsWith(`${watchNamespace}/`);
   const enqueue = (key: string): void => {
-    if (options.watchNamespace !== undefined && !key.startsWith(`${options.watchNamespace}/`)) return;
+    if (!ours(key)) return;
     queue?.add(key);
   };
   const accounting = new ProtectionAccounting({
@@ -405,7 +405,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     const key = ownerKey(obj);
     if (key !== undefined) enqueue(key);
   };
-  jobInformer?.addHandler({
+  jobInformer.addHandler({
     add: enqueueCronJobRun,
     update: (_old, obj) => enqueueCronJobRun(obj),
     delete: enqueueCronJobRun,
@@ -458,7 +458,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   });
 
   // Policy-mode denials happen inside the API server: the leader counts them from its metrics.
-  const policyInformer = byResource.get('admissionregistration.k8s.io/validatingadmissionpolicies');
+  const policyInformer = byResource.get('admissionregistration.k8s.io/validatingadmissionpolicies')?.[0];
   const policyDenials = startPolicyDenialPoller({
     http,
     intervalMs: options.policyDenialPollMs ?? 15_000,
@@ -467,8 +467,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       const vap = policyInformer?.get(policy);
       const key = vap === undefined ? undefined : ownerKey(vap);
       if (key === undefined) return undefined;
-      if (options.watchNamespace !== undefined && !key.startsWith(`${options.watchNamespace}/`))
-        return undefined;
+      if (!ours(key)) return undefined;
       const slash = key.indexOf('/');
       return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
     },
@@ -479,11 +478,11 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
 
   crInformer.start();
   for (const informer of managedInformers) informer.start();
-  jobInformer?.start();
+  jobInformer.start();
   const synced = Promise.all([
     crInformer.waitForSync(),
     ...managedInformers.map((informer) => informer.waitForSync()),
-    ...(jobInformer !== undefined ? [jobInformer.waitForSync()] : []),
+    jobInformer.waitForSync(),
   ]).then(() => undefined);
 
   // Every replica flushes its own denial counts; a timer, so bursts become one write per CR.
@@ -543,7 +542,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       await Promise.all([
         crInformer.stop(),
         ...managedInformers.map((informer) => informer.stop()),
-        ...(jobInformer !== undefined ? [jobInformer.stop()] : []),
+        jobInformer.stop(),
       ]);
       await Promise.all(accounting.owners().map((owner) => flushDenials(http, accounting, owner)));
       await recorder.flush().catch(() => undefined);

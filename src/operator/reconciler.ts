@@ -30,6 +30,7 @@ import { decorate, identity, ownedBy, plan, refOfObject, takenByOther, withoutPa
 import type { Action, Owner } from './plan.js';
 import { computeStatus, lastBackupOf, statusChanged, workloadReadiness } from './status.js';
 import type { LastBackup, OperatorStatus, WorkloadReadiness } from './status.js';
+import { defaultCredentialsSecretName } from '../constructs/database/mariadb.js';
 
 export const reconcileTotal = counter<'result'>({
   name: 'multinic_operator_reconcile_total',
@@ -307,7 +308,7 @@ export class OperatorReconciler {
       databaseMode(cr),
       cr.spec.protection.mode,
       lastBackup,
-      databaseSecretName(cr, desired),
+      databaseSecretName(cr),
     );
     if (error !== undefined) {
       this.#events(raw, 'Warning', 'ApplyFailed', error.message);
@@ -545,13 +546,9 @@ function databaseMode(cr: MultiNicOperator): 'internal' | 'external' | 'disabled
   return cr.spec.database.external !== undefined ? 'external' : 'disabled';
 }
 
-function databaseSecretName(cr: MultiNicOperator, desired: readonly KubeObject[]): string | undefined {
+function databaseSecretName(cr: MultiNicOperator): string | undefined {
   const external = cr.spec.database.external?.secretRef.name;
   if (external !== undefined) return external;
-  const named = cr.spec.database.credentials.secretRef?.name;
-  if (named !== undefined) return named;
-  const secret = desired.find(
-    (obj) => obj.kind === 'Secret' && obj.metadata.labels?.[APP_COMPONENT_LABEL] === 'database',
-  );
-  return secret?.metadata.name;
+  if (!cr.spec.database.enabled) return undefined;
+  return cr.spec.database.credentials.secretRef?.name ?? defaultCredentialsSecretName(cr.metadata.name ?? '');
 }

@@ -1,15 +1,17 @@
 // Desired state of one MultiNicOperator for the reconciler: the MultiNicSystem manifests from
-// `renderSystem` (the same constructs the `system` chart synthesizes) plus the Secrets the
-// constructs name but never render (generated database credentials). A generated Secret is part
-// of the desired set, so it is owned, protected and pruned like everything else; its values are
-// read back from the cluster on every reconcile (authoritative GET, never the cache) so they are
-// generated exactly once.
+// `renderSystem` (the same constructs the `system` chart synthesizes). The Secrets the constructs
+// name but never render (database credentials) are NOT part of the desired set: the data they
+// unlock outlives the MultiNicOperator, like a StatefulSet's PVCs outlive the StatefulSet. So a
+// missing generated Secret is created once (no ownerReference: deleting the CR keeps it, and a
+// re-created CR reuses it), an existing one is only read by name (authoritative GET; the operator
+// never lists Secrets), and a Secret the user names is never created, labelled or written.
 import { randomBytes } from 'node:crypto';
 
 import { DATABASE_SECRET_KEYS } from '../api/multinic-operator.js';
 import type { MultiNicOperator } from '../api/multinic-operator.js';
 import { APP_COMPONENT_LABEL } from '../api/labels.js';
-import { getObject } from '../kube/apply.js';
+import { createObject, getObject } from '../kube/apply.js';
+import { isKubeStatus } from '../kube/http.js';
 import type { KubeHttp } from '../kube/http.js';
 import type { KubeObject } from '../kube/types.js';
 import type { RenderFn } from './reconciler.js';
@@ -38,6 +40,10 @@ function password(random: (size: number) => Buffer): string {
   return random(24).toString('base64url');
 }
 
+function base64(value: string): string {
+  return Buffer.from(value).toString('base64');
+}
+
 export function createRenderer(context: RendererContext): RenderFn {
   const random = context.random ?? randomBytes;
   const options: RenderOptions = {
@@ -53,12 +59,14 @@ export function createRenderer(context: RendererContext): RenderFn {
     );
     for (const required of rendered.requiredSecrets) {
       const ref = { apiVersion: 'v1', kind: 'Secret', namespace: required.namespace, name: required.name };
-      const existing = await getObject<SecretObject>(context.http, ref);
-      const data = existing?.data ?? {};
-      const value = (key: string, fallback: () => string): string =>
-        data[key] ?? Buffer.from(fallback()).toString('base64');
+      if ((await getObject<SecretObject>(context.http, ref)) !== undefined) continue;
       const credentials = cr.spec.database.credentials;
-      objects.push({
+      if (credentials.secretRef?.name === required.name) {
+        throw new Error(
+          `database credentials Secret ${required.namespace}/${required.name} (spec.database.credentials.secretRef) does not exist; create it with the keys ${DATABASE_SECRET_KEYS.rootPassword} and ${DATABASE_SECRET_KEYS.password}`,
+        );
+      }
+      const generated: SecretObject = {
         apiVersion: 'v1',
         kind: 'Secret',
         metadata: {
@@ -68,13 +76,15 @@ export function createRenderer(context: RendererContext): RenderFn {
         },
         type: 'Opaque',
         data: {
-          [DATABASE_SECRET_KEYS.rootPassword]: value(DATABASE_SECRET_KEYS.rootPassword, () =>
-            password(random),
-          ),
-          [DATABASE_SECRET_KEYS.password]: value(DATABASE_SECRET_KEYS.password, () => password(random)),
-          [DATABASE_SECRET_KEYS.user]: value(DATABASE_SECRET_KEYS.user, () => credentials.user),
-          [DATABASE_SECRET_KEYS.database]: value(DATABASE_SECRET_KEYS.database, () => credentials.database),
+          [DATABASE_SECRET_KEYS.rootPassword]: base64(password(random)),
+          [DATABASE_SECRET_KEYS.password]: base64(password(random)),
+          [DATABASE_SECRET_KEYS.user]: base64(credentials.user),
+          [DATABASE_SECRET_KEYS.database]: base64(credentials.database),
         },
+      };
+      // Another replica or an earlier attempt may have created it meanwhile: theirs stands.
+      await createObject(context.http, generated).catch((error: unknown) => {
+        if (!isKubeStatus(error, 409)) throw error;
       });
     }
     return objects;

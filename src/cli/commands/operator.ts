@@ -11,7 +11,8 @@ const USAGE = `usage: multinic operator [options]
   --kubeconfig PATH          kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config)
   --namespace NS             namespace the operator runs in: Lease, webhook TLS Secret
                              (default: $POD_NAMESPACE or multinic-system)
-  --watch-namespace NS       only reconcile MultiNicOperators in NS (default: all namespaces)
+  --watch-namespace NS       reconcile the MultiNicOperators in NS, '*' for every namespace (needs the
+                             install's watchNamespace: '*' RBAC) (default: $WATCH_NAMESPACE or --namespace)
   --metrics-port N           /healthz, /readyz, /metrics (default 8082)
   --webhook-port N           protection webhook HTTPS port (default 9443; -1 disables it)
   --webhook-url URL          URL the API server calls instead of the webhook Service
@@ -27,7 +28,7 @@ const USAGE = `usage: multinic operator [options]
   --webhook-configuration N  only patch this ValidatingWebhookConfiguration's caBundle
                              (default: $WEBHOOK_CONFIGURATION, else every one carrying our webhook)
 
-In a Pod the install sets POD_NAMESPACE, MULTINIC_IMAGE, AGENT_NAMESPACE, WEBHOOK_SERVICE and
+In a Pod the install sets POD_NAMESPACE, WATCH_NAMESPACE, MULTINIC_IMAGE, AGENT_NAMESPACE, WEBHOOK_SERVICE and
 WEBHOOK_CONFIGURATION; WEBHOOK_SERVICE set but empty means the install has no webhook (disabled).`;
 
 function int(name: string, value: string | undefined, fallback: number): number {
@@ -85,12 +86,13 @@ export async function run(args: string[]): Promise<number> {
     const kc = loadKubeConfig(values.kubeconfig !== undefined ? { kubeconfig: values.kubeconfig } : {});
     const { http } = createKubeClients(kc);
     const namespace = values.namespace ?? process.env['POD_NAMESPACE'] ?? 'multinic-system';
+    const watchNamespace = values['watch-namespace'] ?? (env['WATCH_NAMESPACE'] || namespace);
     const operator = await startOperator({
       http,
       namespace,
       metricsPort,
       webhookPort: webhookPort < 0 ? null : webhookPort,
-      ...(values['watch-namespace'] !== undefined ? { watchNamespace: values['watch-namespace'] } : {}),
+      watchNamespace,
       ...(values['webhook-url'] !== undefined ? { webhookUrl: values['webhook-url'] } : {}),
       ...(values['bind-address'] !== undefined ? { bindHost: values['bind-address'] } : {}),
       ...(values['service-account'] !== undefined ? { serviceAccountName: values['service-account'] } : {}),

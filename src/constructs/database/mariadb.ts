@@ -119,6 +119,11 @@ export const MARIADB_DEFAULT_RESOURCES = {
   limits: { cpu: '1', memory: '512Mi' },
 } as const satisfies Required<ContainerResources>;
 
+/** Name of the generated database credentials Secret of the MultiNicSystem `instance`. */
+export function defaultCredentialsSecretName(instance: string): string {
+  return `${instance}-db-credentials`;
+}
+
 export class MariaDb extends Construct {
   public readonly statefulSet: KubeStatefulSet;
   public readonly service: KubeService;
@@ -150,7 +155,7 @@ export class MariaDb extends Construct {
     this.credentialsSecretName = checkDnsLabel(
       who,
       'credentialsSecretName',
-      props.credentialsSecretName ?? `${common.instance}-db-credentials`,
+      props.credentialsSecretName ?? defaultCredentialsSecretName(common.instance),
     );
     if (props.storageClassName !== undefined) checkDnsLabel(who, 'storageClassName', props.storageClassName);
 

@@ -7,10 +7,10 @@
 // the agent Jobs need host network, NET_ADMIN and hostPath, which only `privileged` allows, so
 // they get a namespace of their own (`multinic-agent`) holding nothing else.
 //
-// RBAC: the operator applies the MultiNicSystem and must hold every permission it grants
-// (Kubernetes forbids granting more than you have, and `escalate`/`bind` would allow anything).
-// So the ClusterRole is derived from a MultiNicSystem rendered with every feature on: manage
-// verbs on each kind it renders, plus the union of the rules of the Roles/ClusterRoles in it.
+// RBAC: derived by `operatorAccess()` from what the operator renders and watches (the same
+// derivation starts its informers): Roles in its own, the watched and the agent namespace, and a
+// ClusterRole only for cluster-scoped kinds. `watchNamespace: '*'` turns the watched-namespace
+// rules into cluster-wide ones (one operator for MultiNicOperators in every namespace).
 import {
   IntOrString,
   KubeClusterRole,
@@ -22,16 +22,15 @@ import {
   type PolicyRule,
 } from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { Construct } from 'constructs';
-import { MULTINIC_OPERATOR, OPERATOR_GROUP } from '../../api/groups.js';
 import { appLabels, podSecurityLabels, selectorLabels } from '../common/labels.js';
 import { manifestsOf, type KubeManifest } from '../common/manifests.js';
-import { boundRole, EVENT_RULES, LEADER_ELECTION_RULES, metadata, serviceAccount } from '../common/rbac.js';
+import { boundRole, metadata, serviceAccount } from '../common/rbac.js';
 import {
   NODE_UID,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
 } from '../common/security.js';
-import { checkDnsLabel, checkInt } from '../common/validate.js';
+import { checkDnsLabel, checkDnsSubdomain, checkInt } from '../common/validate.js';
 import {
   DEFAULT_AGENT_NAMESPACE,
   DEFAULT_NAMESPACE,
@@ -44,8 +43,12 @@ import {
   type ContainerResources,
   type ImageProps,
 } from '../common/workload.js';
+import { AgentNamespacePolicy, imageRepository } from '../protection/agent-namespace-policy.js';
 import { ProtectionWebhook } from '../protection/protection-webhook.js';
-import { MultiNicSystem, OPERATOR_SERVICE_ACCOUNT } from '../system/multinic-system.js';
+import { OPERATOR_SERVICE_ACCOUNT } from '../system/multinic-system.js';
+import { operatorAccess, WEBHOOK_CONFIGURATION_NAME, webhookConfigurationRules } from './operator-access.js';
+
+export { WEBHOOK_CONFIGURATION_NAME } from './operator-access.js';
 
 export interface MultiNicOperatorInstallProps extends ImageProps {
   /**
@@ -58,6 +61,13 @@ export interface MultiNicOperatorInstallProps extends ImageProps {
    * @default 'multinic-agent'
    */
   readonly agentNamespace?: string;
+  /**
+   * Namespace whose MultiNicOperators the operator reconciles (and where it renders their
+   * systems); `'*'` for every namespace, which grants the operator the manage verbs on the
+   * system's namespaced kinds cluster-wide.
+   * @default - `namespace`
+   */
+  readonly watchNamespace?: string;
   /**
    * Create the namespaces (with their Pod Security labels).
    * @default true
@@ -79,6 +89,24 @@ export interface MultiNicOperatorInstallProps extends ImageProps {
    */
   readonly webhook?: boolean;
   /**
+   * Pin every Pod and Job in the privileged agent namespace to the agent template with a
+   * ValidatingAdmissionPolicy (Kubernetes >= 1.30), so that no token able to create Jobs there
+   * (the agent-controller's, the operator's) can start anything else as root on a node.
+   * @default true
+   */
+  readonly agentNamespacePolicy?: boolean;
+  /**
+   * Image repositories the agent may run from (MultiNicOperator `spec.agent.image` must be in one).
+   * @default - the repository of the install's own image
+   */
+  readonly agentImageRepositories?: readonly string[];
+  /**
+   * Name of the ValidatingWebhookConfiguration whose caBundle the operator patches (the only
+   * one it may change).
+   * @default 'multinic-protection'
+   */
+  readonly webhookConfigurationName?: string;
+  /**
    * Render the operator's NetworkPolicies.
    * @default true
    */
@@ -92,116 +120,12 @@ export interface MultiNicOperatorInstallProps extends ImageProps {
 
 export const OPERATOR_NAME = 'multinic-operator';
 export const WEBHOOK_SERVICE_NAME = 'multinic-operator-webhook';
-export const WEBHOOK_CONFIGURATION_NAME = 'multinic-protection';
-
-const MANAGE_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
-
-/** API group and resource (plural) of every kind MultiNicSystem renders. */
-const RESOURCES: Readonly<Record<string, { group: string; resource: string }>> = {
-  ConfigMap: { group: '', resource: 'configmaps' },
-  CronJob: { group: 'batch', resource: 'cronjobs' },
-  Deployment: { group: 'apps', resource: 'deployments' },
-  NetworkPolicy: { group: 'networking.k8s.io', resource: 'networkpolicies' },
-  PersistentVolumeClaim: { group: '', resource: 'persistentvolumeclaims' },
-  PodDisruptionBudget: { group: 'policy', resource: 'poddisruptionbudgets' },
-  Role: { group: 'rbac.authorization.k8s.io', resource: 'roles' },
-  RoleBinding: { group: 'rbac.authorization.k8s.io', resource: 'rolebindings' },
-  ClusterRole: { group: 'rbac.authorization.k8s.io', resource: 'clusterroles' },
-  ClusterRoleBinding: { group: 'rbac.authorization.k8s.io', resource: 'clusterrolebindings' },
-  Secret: { group: '', resource: 'secrets' },
-  Service: { group: '', resource: 'services' },
-  ServiceAccount: { group: '', resource: 'serviceaccounts' },
-  StatefulSet: { group: 'apps', resource: 'statefulsets' },
-  ValidatingAdmissionPolicy: {
-    group: 'admissionregistration.k8s.io',
-    resource: 'validatingadmissionpolicies',
-  },
-  ValidatingAdmissionPolicyBinding: {
-    group: 'admissionregistration.k8s.io',
-    resource: 'validatingadmissionpolicybindings',
-  },
-};
-
-/**
- * The operator's cluster-wide rules: derived from a MultiNicSystem with every feature on
- * (see file header), plus what the operator itself calls.
- */
-export function operatorRules(): PolicyRule[] {
-  const manifests: KubeManifest[] = manifestsOf((scope) => {
-    new MultiNicSystem(scope, 'internal', {
-      name: 'rbac-probe',
-      database: { mode: 'internal', credentials: { rootPassword: 'x', password: 'x' } },
-      backup: {},
-      protection: { mode: 'both' },
-    });
-    new MultiNicSystem(scope, 'external', {
-      name: 'rbac-probe-ext',
-      database: { mode: 'external', host: 'db.example.com', secretName: 'db', userKey: 'username' },
-    });
-  });
-  const verbs = new Map<string, Set<string>>();
-  const add = (group: string, resource: string, list: readonly string[]) => {
-    const key = `${group}\u0000${resource}`;
-    const set = verbs.get(key) ?? new Set<string>();
-    list.forEach((verb) => set.add(verb));
-    verbs.set(key, set);
-  };
-  for (const manifest of manifests) {
-    const resource = RESOURCES[manifest.kind];
-    if (resource === undefined)
-      throw new Error(`operatorRules: no RBAC mapping for kind ${manifest.kind}; add it to RESOURCES`);
-    add(resource.group, resource.resource, MANAGE_VERBS);
-    if (manifest.kind === 'Role' || manifest.kind === 'ClusterRole') {
-      for (const rule of (manifest.rules as PolicyRule[] | undefined) ?? []) {
-        for (const group of rule.apiGroups ?? [''])
-          for (const res of rule.resources ?? []) add(group, res, rule.verbs);
-      }
-    }
-  }
-  // The operator's own calls: its CRs, status and finalizers; the database Secret it generates
-  // and the webhook TLS Secret; Events; the caBundle patch of the webhook configuration.
-  add(OPERATOR_GROUP, MULTINIC_OPERATOR.plural, ['get', 'list', 'watch', 'update', 'patch']);
-  add(OPERATOR_GROUP, `${MULTINIC_OPERATOR.plural}/status`, ['get', 'update', 'patch']);
-  add(OPERATOR_GROUP, `${MULTINIC_OPERATOR.plural}/finalizers`, ['update']);
-  add('', 'secrets', MANAGE_VERBS);
-  for (const rule of EVENT_RULES) for (const group of rule.apiGroups ?? []) add(group, 'events', rule.verbs);
-
-  // One rule per (group, verb set), resources sorted: short and deterministic.
-  const grouped = new Map<string, { group: string; verbs: string[]; resources: string[] }>();
-  for (const [key, set] of [...verbs.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-    const [group = '', resource = ''] = key.split('\u0000');
-    const verbList = [...set].sort();
-    const groupKey = `${group}\u0000${verbList.join(',')}`;
-    const entry = grouped.get(groupKey) ?? { group, verbs: verbList, resources: [] };
-    entry.resources.push(resource);
-    grouped.set(groupKey, entry);
-  }
-  return [
-    ...[...grouped.values()].map((entry) => ({
-      apiGroups: [entry.group],
-      resources: entry.resources,
-      verbs: entry.verbs,
-    })),
-    // The caBundle of the protection webhook configuration, patched at runtime (found by listing).
-    {
-      apiGroups: ['admissionregistration.k8s.io'],
-      resources: ['validatingwebhookconfigurations'],
-      verbs: ['list', 'watch'],
-    },
-    {
-      apiGroups: ['admissionregistration.k8s.io'],
-      resources: ['validatingwebhookconfigurations'],
-      resourceNames: [WEBHOOK_CONFIGURATION_NAME],
-      verbs: ['get', 'patch', 'update'],
-    },
-    // The API server's metrics: ValidatingAdmissionPolicy denials (policy mode) are counted from them.
-    { nonResourceUrLs: ['/metrics'], verbs: ['get'] },
-  ];
-}
 
 export class MultiNicOperatorInstall extends Construct {
   public readonly namespace: string;
   public readonly agentNamespace: string;
+  /** Namespace whose MultiNicOperators are reconciled, or `'*'`. */
+  public readonly watchNamespace: string;
   public readonly deployment: KubeDeployment;
   public readonly serviceAccountName = OPERATOR_SERVICE_ACCOUNT;
 
@@ -236,27 +160,51 @@ export class MultiNicOperatorInstall extends Construct {
     }
 
     serviceAccount(this, 'service-account', { ...meta, name: OPERATOR_SERVICE_ACCOUNT });
+    const watchAll = props.watchNamespace === '*';
+    this.watchNamespace = watchAll
+      ? '*'
+      : checkDnsLabel(who, 'watchNamespace', props.watchNamespace ?? this.namespace);
+    const access = operatorAccess();
+    const webhook = props.webhook ?? true;
+    const webhookConfigurationName = checkDnsSubdomain(
+      who,
+      'webhookConfigurationName',
+      props.webhookConfigurationName ?? WEBHOOK_CONFIGURATION_NAME,
+    );
+    const subject = { name: OPERATOR_SERVICE_ACCOUNT, namespace: this.namespace };
+    const sameNamespace = this.watchNamespace === this.namespace;
+    boundRole(
+      this,
+      'role',
+      meta,
+      sameNamespace ? mergeRules(access.own, access.watched) : access.own,
+      subject,
+    );
+    if (!watchAll && !sameNamespace)
+      boundRole(this, 'watched-role', { ...meta, namespace: this.watchNamespace }, access.watched, subject);
+    if (!watchAll)
+      boundRole(this, 'agent-role', { ...meta, namespace: this.agentNamespace }, access.agent, subject);
     new KubeClusterRole(this, 'cluster-role', {
       metadata: metadata({ name: OPERATOR_NAME, labels, annotations: {} }),
-      rules: operatorRules(),
+      rules: mergeRules(
+        watchAll ? mergeRules(access.cluster, access.watched, access.agent) : access.cluster,
+        webhook ? webhookConfigurationRules(webhookConfigurationName) : [],
+      ),
     });
     new KubeClusterRoleBinding(this, 'cluster-role-binding', {
       metadata: metadata({ name: OPERATOR_NAME, labels, annotations: {} }),
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: OPERATOR_NAME },
       subjects: [{ kind: 'ServiceAccount', name: OPERATOR_SERVICE_ACCOUNT, namespace: this.namespace }],
     });
-    boundRole(
-      this,
-      'leader-election',
-      { ...meta, name: `${OPERATOR_NAME}-leader-election` },
-      [...LEADER_ELECTION_RULES, ...EVENT_RULES],
-      {
-        name: OPERATOR_SERVICE_ACCOUNT,
-        namespace: this.namespace,
-      },
-    );
 
-    const webhook = props.webhook ?? true;
+    if (props.agentNamespacePolicy ?? true) {
+      new AgentNamespacePolicy(this, 'agent-namespace-policy', {
+        agentNamespace: this.agentNamespace,
+        imageRepositories: props.agentImageRepositories ?? [imageRepository(image.image)],
+        labels,
+      });
+    }
+
     this.deployment = new KubeDeployment(this, 'deployment', {
       metadata: metadata(meta),
       spec: {
@@ -281,8 +229,9 @@ export class MultiNicOperatorInstall extends Construct {
                   // Default image of the systems it installs: the operator's own (one image, all roles).
                   { name: 'MULTINIC_IMAGE', value: image.image },
                   { name: 'AGENT_NAMESPACE', value: this.agentNamespace },
+                  { name: 'WATCH_NAMESPACE', value: this.watchNamespace },
                   { name: 'WEBHOOK_SERVICE', value: webhook ? WEBHOOK_SERVICE_NAME : '' },
-                  { name: 'WEBHOOK_CONFIGURATION', value: webhook ? WEBHOOK_CONFIGURATION_NAME : '' },
+                  { name: 'WEBHOOK_CONFIGURATION', value: webhook ? webhookConfigurationName : '' },
                 ],
                 ports: [
                   { name: 'http', containerPort: HEALTH_PORT, protocol: 'TCP' },
@@ -326,7 +275,7 @@ export class MultiNicOperatorInstall extends Construct {
         },
       });
       new ProtectionWebhook(this, 'webhook', {
-        name: WEBHOOK_CONFIGURATION_NAME,
+        name: webhookConfigurationName,
         service: { name: WEBHOOK_SERVICE_NAME, namespace: this.namespace, port: 443 },
         labels,
       });
@@ -357,4 +306,15 @@ export class MultiNicOperatorInstall extends Construct {
       });
     }
   }
+}
+
+/** Concatenates rule lists, dropping exact duplicates (same groups, resources, names and verbs). */
+function mergeRules(...lists: ReadonlyArray<readonly PolicyRule[]>): PolicyRule[] {
+  const seen = new Set<string>();
+  return lists.flat().filter((rule) => {
+    const key = JSON.stringify(rule);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

@@ -9,7 +9,7 @@ import {
   createObject,
 } from '../../../src/kube/apply.js';
 import { Informer } from '../../../src/kube/informer.js';
-import type { KubeHttp } from '../../../src/kube/http.js';
+import { KubeHttp } from '../../../src/kube/http.js';
 import type { KubeObject } from '../../../src/kube/types.js';
 import { appendFileSync } from 'node:fs';
 import { createLogger, silentLogger } from '../../../src/observability/logger.js';
@@ -24,6 +24,7 @@ import {
   successResult,
   type TestNode,
 } from './harness.js';
+import { clientsAsSystemRole } from '../../support/role-identity.js';
 
 const NODE_COUNT = 20;
 const MAX_CONCURRENT = 3;
@@ -120,8 +121,13 @@ describe('agent-controller against the real API server', () => {
     jobWatch.addHandler({ add: countActive, update: countActive });
     jobWatch.start();
     await jobWatch.waitForSync();
+    // The agent-controller runs with the ServiceAccount and RBAC the system gives it, never as admin.
+    const identity = await clientsAsSystemRole('agent-controller', {
+      namespace: configNs,
+      agentNamespace: agentNs,
+    });
     controller = new AgentController({
-      http,
+      http: new KubeHttp(identity.kc),
       nodeConfigNamespace: configNs,
       agentNamespace: agentNs,
       maxConcurrentNodes: MAX_CONCURRENT,

@@ -24,6 +24,7 @@ import {
   mergePatchObject,
 } from '../../../src/kube/apply.js';
 import { KubeHttp } from '../../../src/kube/http.js';
+import { clientsAsSystemRole } from '../../support/role-identity.js';
 import type { KubeObject } from '../../../src/kube/types.js';
 import { generateFixture, sequentialId } from '../../../src/openstack/simulator/fixture.js';
 import { adminClients, applyManifests, useNamespace, waitFor } from '../../support/kube.js';
@@ -162,8 +163,9 @@ beforeAll(async () => {
     });
   await secret('openstack', sim.credentials.password);
   await secret('wrong-password', 'not-the-password');
+  // The controller runs with the ServiceAccount and RBAC the system gives it, never as admin.
   controller = new OpenstackConfigController({
-    http,
+    http: new KubeHttp((await clientsAsSystemRole('controller', { namespace: ns.name })).kc),
     db,
     repositories: createRepositories(),
     nodeConfigNamespace: ns.name,

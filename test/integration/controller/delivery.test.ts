@@ -14,6 +14,7 @@ import { downPortHash } from '../../../src/controller/plan.js';
 import { createRepositories } from '../../../src/db/repositories.js';
 import { createObject, getObject, listObjects, mergePatchObject } from '../../../src/kube/apply.js';
 import { KubeHttp } from '../../../src/kube/http.js';
+import { clientsAsSystemRole } from '../../support/role-identity.js';
 import type { KubeObject } from '../../../src/kube/types.js';
 import { generateFixture, sequentialId } from '../../../src/openstack/simulator/fixture.js';
 import { adminClients, applyManifests, testEnv, useNamespace, waitFor } from '../../support/kube.js';
@@ -162,8 +163,9 @@ beforeAll(async () => {
       stringData: { kubeconfig: readFileSync(testEnv().kubeconfigPath, 'utf8') },
     },
   });
+  // The controller runs with the ServiceAccount and RBAC the system gives it, never as admin.
   controller = new OpenstackConfigController({
-    http,
+    http: new KubeHttp((await clientsAsSystemRole('controller', { namespace: ns.name })).kc),
     db: database.pool,
     repositories: createRepositories(),
     nodeConfigNamespace: ns.name,

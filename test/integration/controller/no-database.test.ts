@@ -7,6 +7,7 @@ import { MULTINIC_NODE_CONFIG, OPENSTACK_CONFIG } from '../../../src/api/groups.
 import { OpenstackConfigController } from '../../../src/controller/controller.js';
 import { createObject, getObject, listObjects, mergePatchObject } from '../../../src/kube/apply.js';
 import { KubeHttp } from '../../../src/kube/http.js';
+import { clientsAsSystemRole } from '../../support/role-identity.js';
 import type { KubeObject } from '../../../src/kube/types.js';
 import { generateFixture, sequentialId } from '../../../src/openstack/simulator/fixture.js';
 import { adminClients, applyManifests, useNamespace, waitFor } from '../../support/kube.js';
@@ -20,9 +21,10 @@ let sim: OpenStackSim;
 let http: KubeHttp;
 let controller: OpenstackConfigController;
 
-function start(): Promise<void> {
+async function start(): Promise<void> {
+  // The controller runs with the ServiceAccount and RBAC the system gives it, never as admin.
   controller = new OpenstackConfigController({
-    http,
+    http: new KubeHttp((await clientsAsSystemRole('controller', { namespace: ns.name })).kc),
     nodeConfigNamespace: ns.name,
     watchNamespace: ns.name,
     events: false,

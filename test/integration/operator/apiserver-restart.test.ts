@@ -18,7 +18,7 @@ import type { KubeObject, ObjectRef } from '../../../src/kube/types.js';
 import { startOperator, type RunningOperator } from '../../../src/operator/operator.js';
 import { renderSystem } from '../../../src/operator/render.js';
 import { applyManifests, clientsFor, testEnv, waitFor, type Clients } from '../../support/kube.js';
-import { AGENT_NAMESPACE, crRef, externalDbCr } from './helpers.js';
+import { AGENT_NAMESPACE, crRef, externalDbCr, installOperatorRbac } from './helpers.js';
 
 const CR_NAMESPACE = 'restart-crs';
 const OPERATOR_NAMESPACE = 'restart-op';
@@ -96,12 +96,8 @@ beforeAll(async () => {
     body: { metadata: { name: 'external-db' }, stringData: { username: 'multinic', password: 'not-used' } },
   });
   // The operator runs as its ServiceAccount (a TokenRequest token, still valid after the restart).
-  await admin.rbac.createClusterRoleBinding({
-    body: {
-      metadata: { name: 'multinic-operator-restart-test' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
-      subjects: [{ kind: 'ServiceAccount', name: 'multinic-operator', namespace: OPERATOR_NAMESPACE }],
-    },
+  await installOperatorRbac(new KubeHttp(cp().adminKubeConfig), OPERATOR_NAMESPACE, {
+    watchNamespace: CR_NAMESPACE,
   });
   const kc = await cp().users.serviceAccountKubeConfig(OPERATOR_NAMESPACE, 'multinic-operator');
   operator = await startOperator({

@@ -1,15 +1,18 @@
 // Shared by the operator and protection integration tests: CRDs, the operator's identity (a real
-// ServiceAccount token), an in-process operator, and small object helpers on KubeHttp.
+// ServiceAccount token with exactly the RBAC the install gives it), an in-process operator, and
+// small object helpers on KubeHttp.
 import type { KubeConfig } from '@kubernetes/client-node';
 
 import { crdManifests } from '../../../src/api/crds.js';
 import { MULTINIC_OPERATOR } from '../../../src/api/groups.js';
-import { getObject } from '../../../src/kube/apply.js';
+import { applyObject, getObject } from '../../../src/kube/apply.js';
+import { manifestsOf } from '../../../src/constructs/common/manifests.js';
+import { MultiNicOperatorInstall } from '../../../src/constructs/operator/operator-install.js';
 import { KubeHttp } from '../../../src/kube/http.js';
 import type { KubeObject, ObjectRef } from '../../../src/kube/types.js';
 import { startOperator } from '../../../src/operator/operator.js';
 import type { OperatorOptions, RunningOperator } from '../../../src/operator/operator.js';
-import { adminClients, applyManifests, clientsAsServiceAccount, waitFor } from '../../support/kube.js';
+import { applyManifests, clientsAsServiceAccount, adminClients, waitFor } from '../../support/kube.js';
 import type { KubernetesObject } from '@kubernetes/client-node';
 
 export const AGENT_NAMESPACE = 'multinic-agent';
@@ -27,21 +30,53 @@ export function installCrds(): Promise<void> {
   return crdsInstalled;
 }
 
-/** A KubeConfig for the ServiceAccount `<namespace>/multinic-operator`, bound to cluster-admin. */
-export async function operatorKubeConfig(namespace: string): Promise<KubeConfig> {
-  const { rbac } = adminClients();
-  const name = `multinic-operator-test-${namespace}`;
-  await rbac
-    .createClusterRoleBinding({
-      body: {
-        metadata: { name, labels: { 'multinic.test/namespace': namespace } },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
-        subjects: [{ kind: 'ServiceAccount', name: 'multinic-operator', namespace }],
-      },
-    })
-    .catch((error: unknown) => {
-      if (!isConflict(error)) throw error;
-    });
+export interface OperatorIdentityOptions {
+  /** Namespace whose MultiNicOperators it reconciles. @default - `namespace` */
+  watchNamespace?: string;
+  /** The one ValidatingWebhookConfiguration it may patch. @default 'multinic-protection' */
+  webhookConfigurationName?: string;
+}
+
+/**
+ * The RBAC the install gives the operator (MultiNicOperatorInstall's ServiceAccount, Roles,
+ * ClusterRole and bindings, nothing else), applied as admin. Objects shared by parallel test files
+ * (the ClusterRole's binding, the agent-namespace Role and binding) get the namespace as suffix.
+ */
+export async function installOperatorRbac(
+  http: KubeHttp,
+  namespace: string,
+  options: OperatorIdentityOptions = {},
+): Promise<void> {
+  const rbacKinds = new Set(['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']);
+  const manifests = manifestsOf(
+    (scope) =>
+      new MultiNicOperatorInstall(scope, 'install', {
+        namespace,
+        agentNamespace: AGENT_NAMESPACE,
+        createNamespaces: false,
+        ...options,
+      }),
+  ).filter((m) => rbacKinds.has(m.kind));
+  const suffix = (name: string): string => `${name}-${namespace}`.slice(0, 253);
+  for (const manifest of manifests) {
+    const obj = structuredClone(manifest) as unknown as KubeObject & {
+      roleRef?: { kind: string; name: string };
+    };
+    const shared = obj.metadata.namespace === undefined || obj.metadata.namespace === AGENT_NAMESPACE;
+    if (shared && obj.kind !== 'ServiceAccount') obj.metadata.name = suffix(obj.metadata.name ?? '');
+    if (shared && obj.roleRef !== undefined) obj.roleRef.name = suffix(obj.roleRef.name);
+    obj.metadata.labels = { ...obj.metadata.labels, 'multinic.test/namespace': namespace };
+    await applyObject(http, obj, { fieldManager: 'multinic-test-rbac' });
+  }
+}
+
+/** A KubeConfig for the ServiceAccount `<namespace>/multinic-operator` with the install's RBAC. */
+export async function operatorKubeConfig(
+  namespace: string,
+  options: OperatorIdentityOptions = {},
+): Promise<KubeConfig> {
+  await installCrds();
+  await installOperatorRbac(adminHttp(), namespace, options);
   const clients = await clientsAsServiceAccount(namespace, 'multinic-operator', { expirationSeconds: 3600 });
   return clients.kc;
 }
@@ -57,9 +92,14 @@ export function adminHttp(): KubeHttp {
 /** Starts an operator in this process as the ServiceAccount; stop it in afterAll. */
 export async function startTestOperator(
   namespace: string,
-  options: Partial<Omit<OperatorOptions, 'http'>> = {},
+  options: Partial<Omit<OperatorOptions, 'http'>> &
+    Pick<OperatorIdentityOptions, 'webhookConfigurationName'> = {},
 ): Promise<RunningOperator> {
-  const kc = await operatorKubeConfig(namespace);
+  const { webhookConfigurationName, ...operatorOptions } = options;
+  const kc = await operatorKubeConfig(namespace, {
+    ...(options.watchNamespace !== undefined ? { watchNamespace: options.watchNamespace } : {}),
+    ...(webhookConfigurationName !== undefined ? { webhookConfigurationName } : {}),
+  });
   const operator = await startOperator({
     http: new KubeHttp(kc),
     namespace,
@@ -68,7 +108,7 @@ export async function startTestOperator(
     bindHost: '127.0.0.1',
     leaseDurationSeconds: 4,
     resyncMs: 60_000,
-    ...options,
+    ...operatorOptions,
   });
   await operator.ready();
   return operator;

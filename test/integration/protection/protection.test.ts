@@ -123,11 +123,13 @@ beforeAll(async () => {
   alice = new KubeHttp((await clientsAs('alice')).kc);
   carol = new KubeHttp((await clientsAs('carol', ['ops'])).kc);
   bob = new KubeHttp((await clientsAs('bob', [BREAK_GLASS])).kc);
-  operatorHttp = new KubeHttp(await operatorKubeConfig(opNs.name));
 
   // The install's webhook configuration (the construct), scoped to this test's namespace so that
   // parallel test files are never affected.
   webhookName = `multinic-protection-${crNs.name}`.slice(0, 63);
+  operatorHttp = new KubeHttp(
+    await operatorKubeConfig(opNs.name, { watchNamespace: crNs.name, webhookConfigurationName: webhookName }),
+  );
   const [port = 0] = await freePorts(1);
   const [shell] = manifestsOf(
     (scope) =>
@@ -148,6 +150,7 @@ beforeAll(async () => {
     webhookPort: port,
     webhookUrl: `https://127.0.0.1:${port}${WEBHOOK_PATH}`,
     webhookConfigurationNames: [webhookName],
+    webhookConfigurationName: webhookName,
     webhookDnsNames: ['localhost'],
     webhookIpAddresses: ['127.0.0.1'],
     denialFlushMs: 500,
