@@ -30,8 +30,10 @@ export async function runAgentController(options: RunAgentControllerOptions): Pr
     port: config.healthPort,
     logger,
     readiness: {
-      leader: () => isLeader() || 'not the leader',
-      informers: () => controller?.hasSynced() === true || 'caches not synced',
+      // Readiness never waits for leadership: a standby replica is Ready and takes the Lease when
+      // the leader goes, so a rolling update of a one-replica Deployment can complete (the new
+      // pod must be Ready before the old one, holding the Lease, is stopped).
+      informers: () => !isLeader() || controller?.hasSynced() === true || 'caches not synced',
     },
   });
   const startController = (): void => {
