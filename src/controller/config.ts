@@ -36,6 +36,7 @@ export const controllerEnvSchema = z.object({
   MIGRATE: z.enum(['true', 'false']).default('true'),
   INSECURE_KUBECONFIG_EXEC: z.enum(['true', 'false']).default('false'),
   ALLOWED_ENDPOINT_HOSTS: z.string().default(''),
+  DATABASE_WAIT_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
 });
 
 export interface ControllerConfig {
@@ -55,6 +56,8 @@ export interface ControllerConfig {
   leaseName: string;
   identity: string;
   migrate: boolean;
+  /** How long a start-up waits for MariaDB to come up before it fails (ms). */
+  databaseWaitMs: number;
   /** Accept exec plugins in workload-cluster kubeconfigs (operator-level opt-in). */
   insecureKubeconfigExec: boolean;
   /** Hosts credentials and tokens may go to besides the Keystone catalog (`host`, `host:port`, `*.domain`). */
@@ -94,6 +97,7 @@ export function parseControllerConfig(env: NodeJS.ProcessEnv, hostname: string):
     leaseName: e.LEASE_NAME,
     identity: `${e.POD_NAME ?? hostname}-${Math.random().toString(36).slice(2, 8)}`,
     migrate: e.MIGRATE === 'true',
+    databaseWaitMs: e.DATABASE_WAIT_SECONDS * 1000,
     insecureKubeconfigExec: e.INSECURE_KUBECONFIG_EXEC === 'true',
     allowedEndpointHosts: e.ALLOWED_ENDPOINT_HOSTS.split(',')
       .map((host) => host.trim())

@@ -1,11 +1,13 @@
-// Process wiring of `multinic controller`: database (migrations), health server (live at once,
-// ready when leading with synced caches and a reachable database), the inventory API + webhook
+// Process wiring of `multinic controller`: health server (live at once, ready when leading with
+// synced caches and a reachable, migrated database), database preparation (create it when
+// missing, migrate; a MariaDB that is not up yet is waited for until a deadline, not ready
+// meanwhile, instead of crash-looping), the inventory API + webhook
 // trigger on every replica (it reads MariaDB, DESIGN §3), Lease-based leader election, and the
 // controller while leading. Losing the lease ends the process (exit 1) so a fresh start re-syncs.
 import { readFile } from 'node:fs/promises';
 import { createDatabase } from '../db/pool.js';
 import type { Database } from '../db/pool.js';
-import { migrate } from '../db/migrate.js';
+import { prepareDatabase } from '../db/migrate.js';
 import { createRepositories } from '../db/repositories.js';
 import { runWithLeadership } from '../kube/leader-election.js';
 import type { KubeHttp } from '../kube/http.js';
@@ -35,8 +37,8 @@ export async function runController(options: RunControllerOptions): Promise<numb
     (config.database !== undefined
       ? createDatabase(config.database, { logger, connectionLimit: 10 })
       : undefined);
-  if (db !== undefined && config.migrate) await migrate(db, { logger });
   if (db === undefined) logger.warn('no database configured: node configs only, no inventory API');
+  let prepared = db === undefined || !config.migrate;
   const repositories = createRepositories();
   let controller: OpenstackConfigController | undefined;
   // Health is served before the election starts, so a bad port fails before any Lease is taken.
@@ -45,14 +47,30 @@ export async function runController(options: RunControllerOptions): Promise<numb
     port: config.healthPort,
     logger,
     readiness: {
-      leader: () => isLeader() || 'not the leader',
-      informers: () => controller?.hasSynced() === true || 'caches not synced',
+      // Readiness never waits for leadership: a standby replica is Ready and takes the Lease when
+      // the leader goes, so a rolling update of a one-replica Deployment can complete (the new
+      // pod must be Ready before the old one, holding the Lease, is stopped).
+      informers: () => !isLeader() || controller?.hasSynced() === true || 'caches not synced',
       database: async () => {
+        if (!prepared) return 'database not created or migrated yet';
         await db?.ping();
         return true;
       },
     },
   });
+  if (!prepared && db !== undefined) {
+    const stopping = new AbortController();
+    void options.stopped.then(() => stopping.abort());
+    try {
+      await prepareDatabase(db, { logger, deadlineMs: config.databaseWaitMs, signal: stopping.signal });
+      prepared = true;
+    } catch (error) {
+      await server.close();
+      if (options.db === undefined) await db.close();
+      if (stopping.signal.aborted) return 0;
+      throw error;
+    }
+  }
   let inventory: InventoryServer | undefined;
   if (config.inventory !== undefined && db !== undefined) {
     const tokenFile = config.triggerTokenFile;

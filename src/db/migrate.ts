@@ -4,7 +4,7 @@ import { silentLogger } from '../observability/logger.js';
 import type { Logger } from '../observability/logger.js';
 import { withDatabase } from './config.js';
 import type { DatabaseConfig } from './config.js';
-import { createDatabase, quoteId } from './pool.js';
+import { createDatabase, isTransientError, quoteId } from './pool.js';
 import type { Database, Sql } from './pool.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, migrationChecksum } from './schema.js';
 import type { Migration } from './schema.js';
@@ -162,5 +162,70 @@ export async function ensureDatabase(config: DatabaseConfig): Promise<boolean> {
     return true;
   } finally {
     await server.close();
+  }
+}
+
+export interface PrepareDatabaseOptions extends MigrateOptions {
+  /** Give up (throw the last error) after this long. @default 300_000 */
+  deadlineMs?: number;
+  /** First retry delay; doubles up to `maxDelayMs`. @default 500 */
+  baseDelayMs?: number;
+  /** @default 10_000 */
+  maxDelayMs?: number;
+  /** @default setTimeout (cut short by `signal`) */
+  sleep?: (ms: number) => Promise<void>;
+  /** Monotonic clock in ms. @default performance.now */
+  clock?: () => number;
+  /** Stops the retries (the last error is thrown). */
+  signal?: AbortSignal;
+}
+
+export interface PrepareDatabaseResult extends MigrateResult {
+  /** True when this call created the database. */
+  createdDatabase: boolean;
+  /** Attempts made (1 when the server was there at once). */
+  attempts: number;
+}
+
+/**
+ * What a starting controller (and `multinic db migrate`) does before using MariaDB: create the
+ * database when it is missing, then migrate. A server that is not up yet (connection refused or
+ * lost, the internal MariaDB still initialising) is waited for with capped exponential backoff
+ * until `deadlineMs`; any other error (access denied, a schema from a newer build) fails at once.
+ */
+export async function prepareDatabase(
+  db: Database,
+  options: PrepareDatabaseOptions = {},
+): Promise<PrepareDatabaseResult> {
+  const logger = options.logger ?? silentLogger;
+  const clock = options.clock ?? (() => performance.now());
+  const signal = options.signal;
+  const sleep =
+    options.sleep ??
+    ((ms: number) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      }));
+  const deadline = clock() + (options.deadlineMs ?? 300_000);
+  let delay = options.baseDelayMs ?? 500;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const createdDatabase = await ensureDatabase(db.config);
+      if (createdDatabase) logger.info('created the database', { database: db.config.database });
+      const result = await migrate(db, options);
+      return { ...result, createdDatabase, attempts: attempt };
+    } catch (error) {
+      const left = deadline - clock();
+      if (!isTransientError(error) || left <= 0 || signal?.aborted === true) throw error;
+      const wait = Math.min(delay, left);
+      logger.warn('database not reachable yet; retrying', {
+        attempt,
+        retryInMs: Math.round(wait),
+        error: (error as Error).message,
+      });
+      await sleep(wait);
+      delay = Math.min(delay * 2, options.maxDelayMs ?? 10_000);
+    }
   }
 }

@@ -19,7 +19,8 @@ Environment: POD_NAMESPACE (multinic-system), NODE_CR_NAMESPACE ($POD_NAMESPACE)
 MULTINIC_OPERATOR_NAME (its reconcileTrigger applies), DATABASE_URL (mysql://user@host:3306/db?passwordFile=...)
 or DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD_FILE, VIOLA_ENDPOINT, INVENTORY_ENABLED (true),
 INVENTORY_ADDR (:18081), TRIGGER_TOKEN_FILE (webhook trigger bearer token), HEALTH_PORT (8082),
-WORKERS (4), LEADER_ELECTION (true), LEASE_NAME (multinic-controller), MIGRATE (true),
+WORKERS (4), LEADER_ELECTION (true), LEASE_NAME (multinic-controller), MIGRATE (true: create the database
+when missing and migrate it), DATABASE_WAIT_SECONDS (300: how long start-up waits for MariaDB),
 INSECURE_KUBECONFIG_EXEC (false), ALLOWED_ENDPOINT_HOSTS (comma-separated host, host:port or *.domain that
 OpenStack credentials and tokens may go to besides the Keystone catalog), KUBECONFIG.`;
 
