@@ -12,10 +12,10 @@ import { silentLogger } from '../../../src/observability/logger.js';
 import { freePorts } from '../../../src/dev/ports.js';
 import { adminClients, useNamespace, waitFor } from '../../support/kube.js';
 import { clientsAsSystemRole } from '../../support/role-identity.js';
-import { ensureNamespace, installCrds } from './harness.js';
+import { installCrds } from './harness.js';
 
 const home = useNamespace('ac-standby');
-const agentNs = `${home.name}-agent`.slice(0, 63);
+const agentNs = useNamespace('ac-standby-agent');
 
 interface Replica {
   port: number;
@@ -26,7 +26,8 @@ const replicas: Replica[] = [];
 
 async function start(identity: string, port: number): Promise<Replica> {
   const http = new KubeHttp(
-    (await clientsAsSystemRole('agent-controller', { namespace: home.name, agentNamespace: agentNs })).kc,
+    (await clientsAsSystemRole('agent-controller', { namespace: home.name, agentNamespace: agentNs.name }))
+      .kc,
   );
   let stop = (): void => undefined;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
@@ -34,7 +35,7 @@ async function start(identity: string, port: number): Promise<Replica> {
     {
       POD_NAMESPACE: home.name,
       POD_NAME: identity,
-      AGENT_NAMESPACE: agentNs,
+      AGENT_NAMESPACE: agentNs.name,
       HEALTH_PORT: String(port),
     },
     identity,
@@ -67,7 +68,6 @@ async function holder(): Promise<string | undefined> {
 beforeAll(async () => {
   const admin = new KubeHttp(adminClients().kc);
   await installCrds(admin);
-  await ensureNamespace(admin, agentNs);
   const ports = await freePorts(2);
   for (const [i, port] of ports.entries()) replicas.push(await start(`replica-${i}`, port));
 });
@@ -75,9 +75,6 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const replica of replicas) replica.stop();
   await Promise.all(replicas.map((r) => r.exited.catch(() => 1)));
-  await new KubeHttp(adminClients().kc)
-    .request('DELETE', `/api/v1/namespaces/${agentNs}`)
-    .catch(() => undefined);
 });
 
 describe('agent-controller replicas', () => {

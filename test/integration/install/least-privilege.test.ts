@@ -24,7 +24,7 @@ let policyObjects: KubeObject[] = [];
 
 beforeAll(async () => {
   await installCrds();
-  await installOperatorRbac(admin(), home.name);
+  await installOperatorRbac(admin(), home.name, { agentNamespace: agentNs.name });
   operator = new KubeHttp((await clientsAsServiceAccount(home.name, 'multinic-operator')).kc);
   agentController = new KubeHttp(
     (await clientsAsSystemRole('agent-controller', { namespace: home.name, agentNamespace: agentNs.name }))
@@ -39,6 +39,12 @@ beforeAll(async () => {
     'ValidatingAdmissionPolicyBinding',
   ]);
   for (const obj of policyObjects) await applyObject(admin(), obj, { fieldManager: 'multinic-test' });
+  // The API server picks a new policy up asynchronously: wait until it denies.
+  await waitFor(
+    async () =>
+      (await message(create(admin(), agentJob('evil.example/x:1')))).includes('ValidatingAdmissionPolicy'),
+    { what: 'the agent-namespace policy to be enforced', timeout: 30_000 },
+  );
 });
 
 afterAll(async () => {
@@ -140,7 +146,7 @@ describe('least privilege (hardening items 0 and 2)', () => {
       // Jobs it may create, but not one that escapes the agent template.
       const spec = rootPod(agentNs.name)['spec'] as Record<string, unknown>;
       expect(await message(create(http(), job(agentNs.name, 'escape', spec)))).toMatch(
-        /denied request: ValidatingAdmissionPolicy .* agent namespace/,
+        /ValidatingAdmissionPolicy '.*' .*denied request: agent namespace/,
       );
       expect(await status(create(http(), job('kube-system', 'escape', spec)))).toBe(403);
     });
@@ -178,7 +184,7 @@ describe('least privilege (hardening items 0 and 2)', () => {
     const { operatorAccess } = await import('../../../src/constructs/operator/operator-access.js');
     for (const kind of operatorAccess().informers) {
       const namespaces = kind.namespaced
-        ? kind.scopes.map((scope) => (scope === 'agent' ? 'multinic-agent' : home.name))
+        ? kind.scopes.map((scope) => (scope === 'agent' ? agentNs.name : home.name))
         : [undefined];
       for (const ns of namespaces) {
         const info = await admin().resource({ apiVersion: kind.apiVersion, kind: kind.kind });

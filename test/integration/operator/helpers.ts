@@ -35,6 +35,8 @@ export interface OperatorIdentityOptions {
   watchNamespace?: string;
   /** The one ValidatingWebhookConfiguration it may patch. @default 'multinic-protection' */
   webhookConfigurationName?: string;
+  /** @default AGENT_NAMESPACE */
+  agentNamespace?: string;
 }
 
 /**
@@ -52,7 +54,7 @@ export async function installOperatorRbac(
     (scope) =>
       new MultiNicOperatorInstall(scope, 'install', {
         namespace,
-        agentNamespace: AGENT_NAMESPACE,
+        agentNamespace: options.agentNamespace ?? AGENT_NAMESPACE,
         createNamespaces: false,
         ...options,
       }),
@@ -62,7 +64,9 @@ export async function installOperatorRbac(
     const obj = structuredClone(manifest) as unknown as KubeObject & {
       roleRef?: { kind: string; name: string };
     };
-    const shared = obj.metadata.namespace === undefined || obj.metadata.namespace === AGENT_NAMESPACE;
+    const shared =
+      obj.metadata.namespace === undefined ||
+      obj.metadata.namespace === (options.agentNamespace ?? AGENT_NAMESPACE);
     if (shared && obj.kind !== 'ServiceAccount') obj.metadata.name = suffix(obj.metadata.name ?? '');
     if (shared && obj.roleRef !== undefined) obj.roleRef.name = suffix(obj.roleRef.name);
     obj.metadata.labels = { ...obj.metadata.labels, 'multinic.test/namespace': namespace };

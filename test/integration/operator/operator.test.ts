@@ -222,7 +222,7 @@ describe('multinic operator', () => {
     );
   });
 
-  it('prunes the database objects when the database is switched off', async () => {
+  it('prunes the database objects when the database is switched off, but keeps the credentials (the data outlives them)', async () => {
     const pruneName = 'prune';
     const cr: KubeObject = {
       apiVersion: 'multinic.example.com/v1alpha1',
@@ -256,11 +256,13 @@ describe('multinic operator', () => {
         },
       },
     });
+    expect(generated.metadata.ownerReferences).toBeUndefined();
     await waitGone(sts);
-    await waitGone(secret);
     await waitGone({ apiVersion: 'v1', kind: 'Service', namespace: crNs.name, name: `${pruneName}-mariadb` });
     await deleteObject(adminHttp(), crRef(crNs.name, pruneName));
     await waitGone(crRef(crNs.name, pruneName));
+    // Never owned, never pruned: a re-created CR finds the same passwords the data was made with.
+    expect((await exists(secret))?.['data']).toEqual(generated['data']);
   });
 
   it('reports the last backup Job of the backup CronJob in databaseStatus.lastBackup', async () => {

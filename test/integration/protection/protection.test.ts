@@ -277,11 +277,14 @@ describe('accounting', () => {
 });
 
 describe('deletion and outages', () => {
-  it('lets the garbage collector remove the children of a deleted MultiNicOperator', async () => {
+  it('lets the garbage collector remove the children of a deleted MultiNicOperator, keeping the credentials', async () => {
     for (const mode of ['policy', 'both'] as const) {
       await deleteObject(adminHttp(), crRef(crNs.name, crName(mode)));
-      for (const ref of protectedRefs(mode)) await waitGone(ref, 60_000);
+      const refs = protectedRefs(mode);
+      for (const ref of refs.filter((r) => r.kind !== 'Secret')) await waitGone(ref, 60_000);
       await waitGone(crRef(crNs.name, crName(mode)), 60_000);
+      // The database credentials outlive the CR (never owned): a re-created CR reuses them.
+      for (const ref of refs.filter((r) => r.kind === 'Secret')) expect(await exists(ref)).toBeDefined();
     }
   });
 
