@@ -206,7 +206,9 @@ export class MultiNicController extends Construct {
           metadata: { labels },
           spec: {
             serviceAccountName: name,
-            securityContext: restrictedPodSecurityContext(NODE_UID),
+            // fsGroup: the database password file is mounted 0440 root-owned; the group makes it
+            // readable to the non-root user (without it the controller exits with EACCES).
+            securityContext: restrictedPodSecurityContext(NODE_UID, NODE_UID),
             ...(image.imagePullSecrets ? { imagePullSecrets: image.imagePullSecrets } : {}),
             ...(replicas > 1 ? { affinity: spreadAffinity(this.podSelector) } : {}),
             containers: [

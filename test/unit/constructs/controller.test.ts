@@ -90,6 +90,10 @@ describe('MultiNicController', () => {
     expect(JSON.stringify(rules)).not.toContain('"*"');
   });
 
+  it('gives the pod fsGroup 1000 so the non-root user can read the 0440 database password file', () => {
+    expect(podSpec(deployment).securityContext).toMatchObject({ runAsUser: 1000, fsGroup: 1000 });
+  });
+
   it('is restricted, read-only and probed on 8082', () => {
     expect(container.securityContext).toMatchObject({
       readOnlyRootFilesystem: true,
