@@ -158,7 +158,8 @@ function deriveOperatorAccess(): OperatorAccess {
       name: 'rbac-probe',
       namespace: PROBE_NAMESPACE,
       agentNamespace: PROBE_AGENT_NAMESPACE,
-      database: { mode: 'internal', credentials: { rootPassword: 'x', password: 'x' } },
+      // As the operator renders it: credentials are a Secret it creates once, never rendered.
+      database: { mode: 'internal' },
       backup: {},
       protection: { mode: 'both' },
     });

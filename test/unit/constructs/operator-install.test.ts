@@ -150,6 +150,8 @@ describe('MultiNicOperatorInstall', () => {
     }
     expect(can('multinic-system', 'multinic.example.com', 'multinicoperators/status', 'update')).toBe(true);
     expect(can('multinic-system', '', 'secrets', 'create')).toBe(true);
+    // Credentials outlive the CR: the operator can create them once but never delete them.
+    expect(can('multinic-system', '', 'secrets', 'delete')).toBe(false);
     // Nothing namespaced cluster-wide, and never a bulk read of Secrets anywhere.
     expect(can('kube-system', 'apps', 'deployments', 'get')).toBe(false);
     expect(can('kube-system', '', 'secrets', 'get')).toBe(false);
