@@ -292,7 +292,7 @@ export interface MultiNicOperatorSpecDatabase {
   readonly image?: string;
 
   /**
-   * Size of the MariaDB data volume.
+   * Size of the MariaDB data volume (kept when the MultiNicOperator is deleted).
    *
    * @schema MultiNicOperatorSpecDatabase#storageSize
    */
@@ -724,7 +724,7 @@ export interface MultiNicOperatorSpecDatabaseCredentials {
   readonly user?: string;
 
   /**
-   * Secret with keys 'root-password' and 'password' to use instead of generated ones. Default: the operator generates them into a Secret.
+   * Secret with keys 'root-password' and 'password' to use instead of generated ones; the operator only reads it (never labels, writes or deletes it) and retries until it exists. Default: the operator generates them once into '<name>-db-credentials', which is kept when the MultiNicOperator is deleted and reused when it is re-created.
    *
    * @schema MultiNicOperatorSpecDatabaseCredentials#secretRef
    */
@@ -811,7 +811,7 @@ export interface MultiNicOperatorSpecDatabaseBackup {
   readonly retention?: number;
 
   /**
-   * PersistentVolumeClaim the backups are written to.
+   * PersistentVolumeClaim the backups are written to; like a StatefulSet volume it is kept when the MultiNicOperator is deleted (delete it by hand).
    *
    * @schema MultiNicOperatorSpecDatabaseBackup#storage
    */
@@ -968,7 +968,7 @@ export enum MultiNicOperatorSpecAgentTolerationsEffect {
 }
 
 /**
- * Secret with keys 'root-password' and 'password' to use instead of generated ones. Default: the operator generates them into a Secret.
+ * Secret with keys 'root-password' and 'password' to use instead of generated ones; the operator only reads it (never labels, writes or deletes it) and retries until it exists. Default: the operator generates them once into '<name>-db-credentials', which is kept when the MultiNicOperator is deleted and reused when it is re-created.
  *
  * @schema MultiNicOperatorSpecDatabaseCredentialsSecretRef
  */
@@ -1008,7 +1008,7 @@ export enum MultiNicOperatorSpecDatabaseServiceType {
 }
 
 /**
- * PersistentVolumeClaim the backups are written to.
+ * PersistentVolumeClaim the backups are written to; like a StatefulSet volume it is kept when the MultiNicOperator is deleted (delete it by hand).
  *
  * @schema MultiNicOperatorSpecDatabaseBackupStorage
  */
@@ -1546,7 +1546,7 @@ export interface OpenstackConfigSpecDelivery {
   readonly mode?: OpenstackConfigSpecDeliveryMode;
 
   /**
-   * Secret with a kubeconfig of the workload cluster.
+   * Secret with a kubeconfig of the workload cluster. Inline credentials only (token or client-certificate-data/client-key-data, certificate-authority-data, an https server); exec plugins only with the MultiNicOperator's spec.controller.insecureKubeconfigExec; file paths, auth-provider, proxy-url and insecure-skip-tls-verify are refused (Ready=False names the field).
    *
    * @schema OpenstackConfigSpecDelivery#kubeconfigSecretRef
    */
@@ -1701,7 +1701,7 @@ export enum OpenstackConfigSpecDeliveryMode {
 }
 
 /**
- * Secret with a kubeconfig of the workload cluster.
+ * Secret with a kubeconfig of the workload cluster. Inline credentials only (token or client-certificate-data/client-key-data, certificate-authority-data, an https server); exec plugins only with the MultiNicOperator's spec.controller.insecureKubeconfigExec; file paths, auth-provider, proxy-url and insecure-skip-tls-verify are refused (Ready=False names the field).
  *
  * @schema OpenstackConfigSpecDeliveryKubeconfigSecretRef
  */

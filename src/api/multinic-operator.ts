@@ -122,7 +122,7 @@ export const databaseCredentialsSchema = z.strictObject({
   secretRef: secretRefSchema
     .optional()
     .describe(
-      "Secret with keys 'root-password' and 'password' to use instead of generated ones. Default: the operator generates them into a Secret.",
+      "Secret with keys 'root-password' and 'password' to use instead of generated ones; the operator only reads it (never labels, writes or deletes it) and retries until it exists. Default: the operator generates them once into '<name>-db-credentials', which is kept when the MultiNicOperator is deleted and reused when it is re-created.",
     ),
 });
 
@@ -138,7 +138,9 @@ export const databaseBackupSchema = z.strictObject({
       storageClassName: k8sName().optional(),
     })
     .prefault({})
-    .describe('PersistentVolumeClaim the backups are written to.'),
+    .describe(
+      'PersistentVolumeClaim the backups are written to; like a StatefulSet volume it is kept when the MultiNicOperator is deleted (delete it by hand).',
+    ),
 });
 
 export const externalDatabaseSchema = z.strictObject({
@@ -159,7 +161,9 @@ export const databaseSpecSchema = withRule(
     z.strictObject({
       enabled: z.boolean().default(true).describe('Deploy the internal MariaDB. Set false with external.'),
       image: imageRef().default(DEFAULT_MARIADB_IMAGE),
-      storageSize: quantity().default('10Gi').describe('Size of the MariaDB data volume.'),
+      storageSize: quantity()
+        .default('10Gi')
+        .describe('Size of the MariaDB data volume (kept when the MultiNicOperator is deleted).'),
       storageClassName: k8sName().optional(),
       resources: resourcesSchema.optional().describe('Default cpu 100m/500m, memory 128Mi/512Mi.'),
       credentials: databaseCredentialsSchema.prefault({}),

@@ -233,7 +233,9 @@ export const deliverySchema = withRule(
     kubeconfigSecretRef: z
       .strictObject({ name: k8sName(), key: secretKey().default('kubeconfig') })
       .optional()
-      .describe('Secret with a kubeconfig of the workload cluster.'),
+      .describe(
+        "Secret with a kubeconfig of the workload cluster. Inline credentials only (token or client-certificate-data/client-key-data, certificate-authority-data, an https server); exec plugins only with the MultiNicOperator's spec.controller.insecureKubeconfigExec; file paths, auth-provider, proxy-url and insecure-skip-tls-verify are refused (Ready=False names the field).",
+      ),
     namespace: k8sName().default('multinic-system').describe('Namespace of the MultiNicNodeConfigs.'),
   }),
   {
