@@ -51,6 +51,27 @@ describe('parseControllerConfig', () => {
       violaEndpoint: 'http://viola:8080',
     });
   });
+  it('reads the security opt-ins and the database wait, all off or default unless set', () => {
+    expect(parseControllerConfig({}, 'h')).toMatchObject({
+      insecureKubeconfigExec: false,
+      allowedEndpointHosts: [],
+      databaseWaitMs: 300_000,
+    });
+    expect(
+      parseControllerConfig(
+        {
+          INSECURE_KUBECONFIG_EXEC: 'true',
+          ALLOWED_ENDPOINT_HOSTS: 'contrabass.example.com, keystone.example.com:5000,,',
+          DATABASE_WAIT_SECONDS: '30',
+        },
+        'h',
+      ),
+    ).toMatchObject({
+      insecureKubeconfigExec: true,
+      allowedEndpointHosts: ['contrabass.example.com', 'keystone.example.com:5000'],
+      databaseWaitMs: 30_000,
+    });
+  });
   it('names every bad variable', () => {
     expect(() => parseControllerConfig({ HEALTH_PORT: 'x', INVENTORY_ADDR: 'nope' }, 'h')).toThrow(
       /HEALTH_PORT.*INVENTORY_ADDR|INVENTORY_ADDR.*HEALTH_PORT/,
