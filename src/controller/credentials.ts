@@ -178,6 +178,9 @@ export async function resolveCredentials(options: ResolveCredentialsOptions): Pr
   });
 }
 
+/** Where earlier systems looked for the encrypt key by default (named in the error that replaces the lookup). */
+const LEGACY_ENCRYPT_KEY_SECRET = { name: 'contrabass-encrypt-key', key: 'CONTRABASS_ENCRYPT_KEY' } as const;
+
 /** A non-blank value of a Secret key named in the spec; undefined when no ref is given. */
 async function secretValue(
   namespace: string,
@@ -224,8 +227,14 @@ async function encryptKey(
     );
     return plain;
   }
+  // Earlier systems found the key in a Secret of this name by default: say what to write instead.
+  const legacy = await readSecret(namespace, LEGACY_ENCRYPT_KEY_SECRET.name).catch(() => undefined);
+  const hint =
+    legacy?.[LEGACY_ENCRYPT_KEY_SECRET.key] !== undefined
+      ? `; Secret ${namespace}/${LEGACY_ENCRYPT_KEY_SECRET.name} is no longer used by default, name it: secrets.contrabassEncryptKeySecretRef: {name: ${LEGACY_ENCRYPT_KEY_SECRET.name}, key: ${LEGACY_ENCRYPT_KEY_SECRET.key}}`
+      : '';
   throw new SyncError(
     R.ConfigError,
-    'no Contrabass encrypt key: set secrets.contrabassEncryptKeySecretRef (a Secret is never picked up by a default name)',
+    `no Contrabass encrypt key: set secrets.contrabassEncryptKeySecretRef (a Secret is never picked up by a default name)${hint}`,
   );
 }

@@ -231,7 +231,9 @@ describe('OpenStack endpoint redirects', () => {
     );
     expect(error).toMatchObject({
       reason: 'ConfigError',
-      message: expect.stringMatching(/no Contrabass encrypt key/),
+      message: expect.stringMatching(
+        /no Contrabass encrypt key.*name it: secrets\.contrabassEncryptKeySecretRef: \{name: contrabass-encrypt-key, key: CONTRABASS_ENCRYPT_KEY\}/,
+      ),
     });
   });
 });
