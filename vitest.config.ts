@@ -1,5 +1,6 @@
-// Two projects: `unit` needs nothing but Node; `integration` gets one real control plane
-// (etcd, kube-apiserver, controllers, kwok) and MariaDB per run from the global setup.
+// Three projects: `unit` needs nothing but Node; `integration` gets one real control plane
+// (etcd, kube-apiserver, controllers, kwok) and MariaDB per run from the global setup;
+// `realnode` gets its own control plane plus a real kubelet node running the project's image.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -20,6 +21,16 @@ export default defineConfig({
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'realnode',
+          include: ['test/realnode/**/*.test.ts'],
+          globalSetup: ['test/support/realnode-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
         },
       },
       {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startControlPlane } from '../../src/dev/control-plane.js';
+import { startControlPlane, type RealNode, type RealNodeOptions } from '../../src/dev/control-plane.js';
 import { ensureMariaDb } from '../../src/dev/mariadb.js';
 import type { FakeNode } from '../../src/dev/nodes.js';
 import { killNow, reapOrphans } from '../../src/dev/state.js';
@@ -33,6 +33,8 @@ export interface MultinicTestEnv {
   binDir: string;
   /** Data dir of this run's control plane (logs in <dataDir>/logs). */
   dataDir: string;
+  /** The real node (containerd + kubelet) and the project's image on it; only in the `realnode` project. */
+  realNode?: RealNode & { image: string };
 }
 
 declare module 'vitest' {
@@ -43,19 +45,34 @@ declare module 'vitest' {
 
 const PREFIX = 'multinic-test-';
 
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+export default function setup(project: TestProject): Promise<() => Promise<void>> {
+  return setupControlPlane(project);
+}
+
+/**
+ * The shared setup; `realNode` adds one real node running `image` (realnode-setup.ts) and
+ * `fakeNodes` overrides the number of kwok Nodes.
+ */
+export async function setupControlPlane(
+  project: TestProject,
+  realNode?: { options: RealNodeOptions; image: string; fakeNodes: number },
+): Promise<() => Promise<void>> {
   await reapOrphans(tmpdir(), PREFIX);
   const dataDir = mkdtempSync(join(tmpdir(), PREFIX));
-  const nodes = Number(process.env['MULTINIC_TEST_NODES'] ?? 3);
+  const nodes = realNode?.fakeNodes ?? Number(process.env['MULTINIC_TEST_NODES'] ?? 3);
   const [controlPlane, mariadb] = await Promise.all([
-    startControlPlane({ dataDir, removeDataDirOnStop: true, nodes, mariadb: false }).catch(
-      (error: unknown) => {
-        // Keep the logs for inspection; the error already carries the failing component's log tail.
-        throw new Error(
-          `integration global setup: control plane did not start (logs in ${dataDir}/logs): ${String(error instanceof Error ? error.message : error)}`,
-        );
-      },
-    ),
+    startControlPlane({
+      dataDir,
+      removeDataDirOnStop: true,
+      nodes,
+      mariadb: false,
+      ...(realNode === undefined ? {} : { realNode: realNode.options }),
+    }).catch((error: unknown) => {
+      // Keep the logs for inspection; the error already carries the failing component's log tail.
+      throw new Error(
+        `integration global setup: control plane did not start (logs in ${dataDir}/logs): ${String(error instanceof Error ? error.message : error)}`,
+      );
+    }),
     ensureMariaDb().then(
       (status) => ({ url: status.url, error: undefined }),
       (error: unknown) => ({ url: undefined, error: error instanceof Error ? error.message : String(error) }),
@@ -64,7 +81,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (mariadb.url !== undefined) controlPlane.setEnv('MULTINIC_MARIADB_URL', mariadb.url);
 
   const killOnExit = (): void => {
-    killNow(controlPlane.state.components);
+    killNow(controlPlane.state.components, controlPlane.state.realNode);
     rmSync(dataDir, { recursive: true, force: true });
   };
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -89,6 +106,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     nodes: controlPlane.nodes,
     binDir: controlPlane.binDir,
     dataDir: controlPlane.dataDir,
+    ...(controlPlane.realNode === undefined || realNode === undefined
+      ? {}
+      : { realNode: { ...controlPlane.realNode, image: realNode.image } }),
   };
   project.provide('multinic', env);
 

@@ -124,6 +124,8 @@ async function up(args: DevArgs): Promise<number> {
       throw new Error('--openstack real and --openstack-sim exclude each other');
     if (args.openstackReal) realOs = await upRealForDev(args.nodes);
     const images = args.realNode ? await ensureImages(process.env, (line) => console.log(line)) : undefined;
+    if (images !== undefined)
+      console.log(`dev: images ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     const controlPlane = await startControlPlane({
       dataDir: args.dir,
       removeDataDirOnStop: true,
