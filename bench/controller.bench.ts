@@ -193,7 +193,7 @@ try {
       `API writes per node (first) ${(first.apiWrites / VMS).toFixed(2)}, interface rows upserted/s in the sync transaction (first) ${((VMS * (PORTS - 1)) / ((first.phases['persist'] ?? first.wallMs) / 1000)).toFixed(0)}, ` +
       `node-config writes/s (first) ${(first.apiWrites / ((first.phases['deliver'] ?? first.wallMs) / 1000)).toFixed(1)}`,
   );
-  // The first resync after a change writes the status once (Ready reason Synced -> NoChange, spec 4.B.14).
+  // The first resync after a change writes the status once (Ready reason Synced -> NoChange).
   const ok =
     resync.apiWrites <= 1 &&
     resync2.apiWrites === 0 &&

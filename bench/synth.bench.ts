@@ -1,4 +1,4 @@
-// Synth benchmark (issue 2 "Must show"): time to construct + render the full MultiNicSystem
+// Synth benchmark: time to construct + render the full MultiNicSystem
 // in-process (what the operator does on every reconcile; target p50 < 100 ms warm), the YAML
 // synth of all three charts in-process, agentJobManifest per call (agent-controller hot path),
 // and the wall time of `npx cdk8s synth` (fresh process, module load included).

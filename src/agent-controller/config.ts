@@ -1,5 +1,5 @@
 // The agent-controller's configuration: one zod schema over the environment the
-// MultiNicAgentController construct sets (plus spec 6.3 names), parsed once at start-up.
+// MultiNicAgentController construct sets (plus the earlier agent-controller's names), parsed once at start-up.
 import { z } from 'zod';
 import { AGENT_JOB_DEFAULTS_ENV } from '../constructs/agent/agent-controller.js';
 import type { AgentJobDefaults } from '../constructs/agent/agent-job.js';

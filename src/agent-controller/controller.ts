@@ -5,7 +5,7 @@
 // never the event payload. A thrown error is retried with capped exponential backoff; a
 // `TerminalError` is not retried (the status and an Event already say what is wrong).
 // Status writes do not trigger reconciles: node config updates are filtered by
-// `generationOrMetaChanged` (spec 9.4 defect 1); Job and Node events enqueue only on changes
+// `generationOrMetaChanged` (status writes do not re-trigger); Job and Node events enqueue only on changes
 // that matter (Job phase, Node UUID/OS image/existence).
 //
 // API:
@@ -89,7 +89,7 @@ export interface AgentControllerOptions {
   nodeConfigNamespace: string;
   /** Namespace of the agent Jobs. */
   agentNamespace: string;
-  /** Nodes that may change at once (DESIGN.md §3). @default 1 */
+  /** Nodes that may change at once (docs/architecture.md#bounded-rollout). @default 1 */
   maxConcurrentNodes?: number;
   /** Only Nodes with all these labels get agents (`AGENT_NODE_SELECTOR`). @default {} */
   nodeSelector?: Record<string, string>;

@@ -3,7 +3,7 @@
 //   planBizConfig(input): BizPlan       one MultiNicBizConfig: owned node configs + status rollup
 // plus the helpers they share (spec hash, Job and Node views, OS family, result -> status).
 //
-// Node config state machine (spec 2.4, DESIGN.md §3; generation G, observed O):
+// Node config state machine (docs/operations.md#multinicnodeconfig; generation G, observed O):
 //   deleting          -> wait for a running apply Job, run the cleanup Job (rollout-gated),
 //                        then drop old Jobs and the finalizer; Node gone -> finalizer off at once
 //   no finalizer      -> add it
@@ -73,7 +73,7 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** SHA-256 hex of the spec's JSON with keys sorted (status.observedSpecHash, spec 2.4). */
+/** SHA-256 hex of the spec's JSON with keys sorted (status.observedSpecHash). */
 export function specHash(spec: unknown): string {
   return createHash('sha256').update(canonicalJson(spec)).digest('hex');
 }
@@ -294,7 +294,7 @@ function matchFailure(
   return failures.find((f) => (f.mac && f.mac.toLowerCase() === mac) || (!f.mac && f.id === slot));
 }
 
-/** Status for a finished apply Job (spec 5.B.2 ProcessJobs, with the reference's defects fixed). */
+/** Status for a finished apply Job (the earlier agent-controller's rules, with its defects fixed). */
 export function finishedStatus(
   config: NodeConfigObject,
   job: JobView,

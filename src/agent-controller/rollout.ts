@@ -1,4 +1,4 @@
-// The rollout gate: at most `max` nodes change at once (DESIGN.md §3). A node holds a slot
+// The rollout gate: at most `max` nodes change at once (docs/architecture.md#bounded-rollout). A node holds a slot
 // while one of its agent Jobs runs (seen in the Job cache) or from the moment a reconcile
 // reserved one until the Job shows up in the cache. Check-and-reserve is synchronous, so
 // parallel reconciles can never overshoot. Keys that found no slot wait in FIFO order and

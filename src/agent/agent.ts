@@ -1,4 +1,4 @@
-// `multinic agent apply|cleanup` as a transaction (DESIGN.md §3): observe → plan → back up
+// `multinic agent apply|cleanup` as a transaction (docs/architecture.md#transactional-apply): observe → plan → back up
 // (runtime state + our files) → apply (runtime `ip` steps, then the files) → validate (netplan
 // generate) → probe → commit, or undo everything and report `Failed` with the reason.
 // Every side effect goes through the injected filesystem root and command runner.

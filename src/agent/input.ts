@@ -1,14 +1,14 @@
-// What the agent is asked to do: the node's interfaces (the MultiNicNodeConfig spec, spec 2.4)
+// What the agent is asked to do: the node's interfaces (the MultiNicNodeConfig spec)
 // plus the run options. The input schema is structural only, so that one bad entry does not
 // reject the others: each entry is then validated on its own (`validateInterfaces`) and an
-// invalid entry becomes a `validation` failure for that interface alone (spec 5.B.4).
+// invalid entry becomes a `validation` failure for that interface alone.
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 
 /** Environment variable through which the agent-controller can hand the input to the Job. */
 export const AGENT_INPUT_ENV = 'MULTINIC_AGENT_INPUT';
 
-/** Highest managed slot: names are `multinic0` .. `multinic9` (spec 5.1). */
+/** Highest managed slot: names are `multinic0` .. `multinic9` (docs/architecture.md#sticky-names). */
 export const MAX_SLOT = 9;
 
 export const AgentInterfaceInputSchema = z.looseObject({
@@ -71,7 +71,7 @@ export interface DesiredInterface {
   readonly name: string;
   /** Lower-cased MAC (identity of the NIC). */
   readonly mac: string;
-  /** MAC as received (netplan files keep it verbatim, spec 5.1). */
+  /** MAC as received (netplan files keep it verbatim, as the earlier agent wrote them). */
   readonly macAsGiven: string;
   readonly address: string;
   readonly prefix: number;
@@ -126,7 +126,7 @@ function inNetwork(ip: string, network: string, prefix: number): boolean {
 }
 
 /**
- * Agent-side validation (spec 2.4, stricter than the CRD): MAC, slot 0..9, IPv4 address inside
+ * Agent-side validation (stricter than the CRD): MAC, slot 0..9, IPv4 address inside
  * the CIDR, MTU 68..65536, no duplicate MAC or slot. Invalid entries are returned as
  * `validation` failures; they keep their MAC, so their files are not mistaken for orphans.
  */

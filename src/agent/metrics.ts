@@ -1,4 +1,4 @@
-// The agent's metrics (names from spec 7.1 where the reference had them). A Job's metrics are
+// The agent's metrics (the earlier agent's names where it had them). A Job's metrics are
 // only visible while it runs; the termination message is the durable result.
 import { CALL_DURATION_BUCKETS, counter, histogram } from '../observability/metrics.js';
 

@@ -1,4 +1,4 @@
-// Run options of the agent: the network behaviour of spec 5.B.5 / 6.5 (`NETWORK_*` variables,
+// Run options of the agent: the network behaviour the earlier agent exposed (`NETWORK_*` variables,
 // read once at start-up with one zod schema) and the probe settings of the transaction.
 import { z } from 'zod';
 
@@ -43,7 +43,7 @@ export interface ProbeOptions {
 
 export const DEFAULT_PROBE_OPTIONS: ProbeOptions = { timeoutMs: 5000, intervalMs: 100, gateway: false };
 
-/** Agent settings from the environment (spec 6.5 names); unknown variables are ignored. */
+/** Agent settings from the environment (the earlier agent's names); unknown variables are ignored. */
 export const AgentEnvSchema = z.object({
   NETWORK_POLICY_ROUTING_ENABLED: truthy.optional(),
   NETWORK_ROUTING_TABLE_BASE: z.coerce.number().int().min(1).max(4_000_000_000).optional(),

@@ -1,4 +1,4 @@
-// Which persistence backend a node uses (DESIGN.md §3 "Node OSes"): read `/etc/os-release`
+// Which persistence backend a node uses (docs/architecture.md#node-operating-systems): read `/etc/os-release`
 // under the root and look for the tools. An unknown OS is an error, never a silent fallback.
 import type { RootFs } from './system.js';
 

@@ -1,7 +1,7 @@
 // The agent's planner (pure): desired interfaces + observed runtime + our current files →
-// the ordered runtime steps (spec 5.B.5 commands) and file changes (spec 5.B.6), including
+// the ordered runtime steps (`ip` commands) and file changes (persistence files), including
 // orphan cleanup. Steps are emitted only for what differs, so a second run of an unchanged
-// config changes nothing (spec 9.4 item 16). Interfaces not matched by MAC and links not
+// config changes nothing. Interfaces not matched by MAC and links not
 // named `multinic*` are never touched.
 import { ErrorType, MAX_SLOT, type DesiredInterface, type InterfaceFailure } from './input.js';
 import {
@@ -21,7 +21,7 @@ export interface Step {
   readonly argv: readonly string[];
   /** Ignore a failure: always (`true`) or when stderr matches. @default - a failure aborts */
   readonly tolerate?: true | RegExp;
-  /** Steps to run instead when this one fails (the rename fallback of spec 5.B.5). */
+  /** Steps to run instead when this one fails (e.g. a rename that falls back to an altname). */
   readonly fallback?: readonly Step[];
   /** Set on orphan-cleanup steps: a failure counts as a delete error and never aborts. */
   readonly orphan?: string;
@@ -240,7 +240,7 @@ export function plan(input: PlanInput): Plan {
 
   const current = new Map(kept.map((entry) => [entry.link.ifindex, entry.link.name]));
 
-  // B. Per interface (spec 5.B.5 steps 2-5). A NIC still holding this NIC's target name (a
+  // B. Per interface (rename, MTU, address, up). A NIC still holding this NIC's target name (a
   // swap) first moves to a temporary name.
   for (const { desired, link } of kept) {
     const iface = desired.name;
@@ -382,7 +382,7 @@ export function plan(input: PlanInput): Plan {
 
   steps.unshift(...early);
 
-  // D. Sysctls (spec 5.B.5 step 7; failures ignored), one `sysctl -w` for all interfaces.
+  // D. Sysctls (best effort: failures ignored), one `sysctl -w` for all interfaces.
   const wantedSysctls: [SysctlName, string][] = [];
   if (network.rpFilterLoose) wantedSysctls.push(['rp_filter', '2']);
   if (network.arpSysctls) wantedSysctls.push(['arp_ignore', '1'], ['arp_announce', '2']);

@@ -1,4 +1,4 @@
-// Probes after an apply (DESIGN.md §3): every configured link up with its MAC, MTU, address and
+// Probes after an apply (docs/architecture.md#transactional-apply): every configured link up with its MAC, MTU, address and
 // policy routing; orphaned names released; optionally the gateway (ping through the NIC) and
 // the API server (TCP connect). Each probe has a timeout; a failing probe makes the
 // transaction roll back.

@@ -1,4 +1,4 @@
-// Pure renderers of the persistence files, one per backend (spec 5.B.6 and 5.A.4): paths,
+// Pure renderers of the persistence files, one per backend (the earlier agents' file layouts): paths,
 // names and content. Every file is written with mode 0600 (netplan warns about, and
 // NetworkManager ignores, files others can read). No I/O here.
 import { stringify } from 'yaml';
@@ -57,7 +57,7 @@ function prefixed(iface: DesiredInterface, ext: string): string {
   return `9${iface.slot}-${iface.name}.${ext}`;
 }
 
-/** `/etc/netplan/9<N>-multinic<N>.yaml` (spec 5.B.6, keys sorted like the reference's marshaller). */
+/** `/etc/netplan/9<N>-multinic<N>.yaml` (keys sorted like the earlier agent's Go marshaller). */
 export function renderNetplan(iface: DesiredInterface, options: NetworkOptions): RenderedFile {
   const table = tableOf(iface.slot, options);
   const ethernet: Record<string, unknown> = {
@@ -70,7 +70,7 @@ export function renderNetplan(iface: DesiredInterface, options: NetworkOptions):
   if (options.policyRouting) {
     ethernet['routes'] = [{ to: iface.network, table, metric: metricOf(iface.slot, options) }];
     // The runtime rule is `from <address>/32`; the file says the same (the reference wrote
-    // `<address>/<prefix>` here, spec 9.4 item 9).
+    // `<address>/<prefix>` here, which the earlier agent got wrong).
     ethernet['routing-policy'] = [{ from: `${iface.address}/32`, table }];
   }
   const document = { network: { version: 2, ethernets: { [iface.name]: ethernet } } };
@@ -84,7 +84,7 @@ export function renderLink(iface: DesiredInterface): RenderedFile {
   return { path: `/etc/systemd/network/${prefixed(iface, 'link')}`, content, mode: FILE_MODE };
 }
 
-/** NetworkManager keyfile (spec 5.B.6). */
+/** NetworkManager keyfile (docs/architecture.md#node-operating-systems). */
 export function renderNmConnection(iface: DesiredInterface, options: NetworkOptions): RenderedFile {
   const table = tableOf(iface.slot, options);
   const ipv4 = ['[ipv4]', 'method=manual', `address1=${iface.address}/${iface.prefix}`];
@@ -120,7 +120,7 @@ export function renderNmConnection(iface: DesiredInterface, options: NetworkOpti
   };
 }
 
-/** RHEL 7 initscripts `ifcfg-<name>` (spec 5.A.4, no trailing newline) plus policy-routing files. */
+/** RHEL 7 initscripts `ifcfg-<name>` (as the earlier agent wrote it, no trailing newline) plus policy-routing files. */
 export function renderIfcfg(iface: DesiredInterface, options: NetworkOptions): RenderedFile[] {
   const dir = '/etc/sysconfig/network-scripts';
   const ifcfg = [
@@ -153,7 +153,7 @@ export function renderIfcfg(iface: DesiredInterface, options: NetworkOptions): R
   return files;
 }
 
-/** SUSE wicked `ifcfg-<name>` (the G1 SUSE file, now with the address and the real MTU) + `.link`. */
+/** SUSE wicked `ifcfg-<name>` (the earlier operator's SUSE file, now with the address and the real MTU) + `.link`. */
 export function renderWicked(iface: DesiredInterface): RenderedFile[] {
   const content = [
     'STARTMODE=auto',

@@ -1,4 +1,4 @@
-// The agent's result: the termination-message JSON of spec 5.B.8 (keys alphabetical, written to
+// The agent's result: the termination-message JSON the earlier agent wrote (keys alphabetical, written to
 // /dev/termination-log, at most 4096 bytes) and its parser for the agent-controller.
 import { z } from 'zod';
 
@@ -23,7 +23,7 @@ export const InterfaceFailureSchema = z.object({
 export type InterfaceFailureResult = z.infer<typeof InterfaceFailureSchema>;
 
 /**
- * Spec 5.B.8 fields, plus three optional ones the reference did not have: `action`
+ * The earlier agent's fields, plus three optional ones it did not have: `action`
  * (`apply|cleanup`), `backend` (netplan, networkmanager, ifcfg, wicked) and `rolled_back`
  * (the apply failed after changing something and every change was undone).
  */

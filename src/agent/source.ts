@@ -1,5 +1,5 @@
 // Where the agent Job gets its input when none is passed: the node's MultiNicNodeConfig from
-// the API server (spec 5.B.4 step 1, DATA_SOURCE=nodecr), read once with a timeout and a few
+// the API server (the earlier agent's DATA_SOURCE=nodecr), read once with a timeout and a few
 // retries with backoff. A missing config is not an error for cleanup (it may be gone already).
 import { MULTINIC_NODE_CONFIG } from '../api/groups.js';
 import { loadKubeConfig } from '../kube/config.js';

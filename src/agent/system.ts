@@ -25,7 +25,7 @@ export type CommandRunner = (argv: readonly string[], options?: RunOptions) => P
 export interface ExecRunnerOptions {
   /** Prepended to every command, e.g. `['ip', 'netns', 'exec', 'mn-test-1']`. @default [] */
   readonly prefix?: readonly string[];
-  /** @default 30000 (spec 6.5 COMMAND_TIMEOUT) */
+  /** @default 30000 (env COMMAND_TIMEOUT, as the earlier agent named it) */
   readonly timeoutMs?: number;
   /** Called after each command (for metrics and traces). @default - nothing */
   readonly onCommand?: (argv: readonly string[], result: CommandResult, seconds: number) => void;

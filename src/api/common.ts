@@ -83,7 +83,7 @@ export function count() {
 export const port = () => intRange(1, 65535);
 /** A Service nodePort in the default range 30000..32767. */
 export const nodePort = () => intRange(30000, 32767);
-/** Interface MTU, 68..9000 (spec 2.3/2.4). */
+/** Interface MTU, 68..9000. */
 export const mtu = () => intRange(68, 9000);
 
 /** A string matching `pattern` whose error message says what is allowed. */
@@ -166,7 +166,7 @@ export const uuid = () => patterned(UUID, 'must be a UUID like 1f3a5c7e-2b4d-4e6
 export const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 export const quantity = () => patterned(QUANTITY, 'must be a quantity like 500m, 256Mi or 10Gi', 32);
 
-/** A Go duration (`30s`, `2m`, `1h30m`, `0`); spec 0.3. */
+/** A Go duration (`30s`, `2m`, `1h30m`, `0`), as the earlier systems wrote them. */
 export const DURATION = /^(0|([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+)$/;
 const DURATION_UNITS_MS: Record<string, number> = {
   ns: 1e-6,
@@ -297,7 +297,7 @@ export const secretKeyRefSchema = z.strictObject({
 });
 export type SecretKeyRef = z.output<typeof secretKeyRefSchema>;
 
-/** CPU/memory for a container; one value is used as both request and limit (spec 2.1). */
+/** CPU/memory for a container; one value is used as both request and limit (as the earlier operator did). */
 export const resourcesSchema = z.strictObject({
   cpu: quantity().optional().describe('CPU request and limit, e.g. 500m.'),
   memory: quantity().optional().describe('Memory request and limit, e.g. 256Mi.'),
@@ -324,12 +324,12 @@ export const labelMapSchema = z.record(
 );
 
 // ---------------------------------------------------------------------------------------------
-// Conditions (metav1.Condition, spec 4.B.14), a list-map keyed by `type`.
+// Conditions (metav1.Condition), a list-map keyed by `type`.
 
 export const CONDITION_STATUS = ['True', 'False', 'Unknown'] as const;
 export type ConditionStatus = (typeof CONDITION_STATUS)[number];
 
-/** CamelCase reason such as `AllComponentsReady` (STYLE.md: reasons are CamelCase). */
+/** CamelCase reason such as `AllComponentsReady` (Kubernetes convention: reasons are CamelCase). */
 export const REASON = /^[A-Z][A-Za-z0-9]*$/;
 
 export const conditionSchema = z.strictObject({

@@ -1,4 +1,4 @@
-// CRDs generated from the zod schemas (DESIGN.md §2): `z.toJSONSchema` of the input side (what a
+// CRDs generated from the zod schemas (also the source of docs/api-reference.md): `z.toJSONSchema` of the input side (what a
 // user writes), converted to a structural OpenAPI v3 schema the API server accepts. Deterministic:
 // the same schemas always give the same objects, key order included.
 

@@ -53,7 +53,7 @@ const TYPE_NAMES: Record<string, string> = {
   record: 'an object (map)',
 };
 
-/** Passwords are never accepted in a spec (DESIGN.md §2); say where they go instead. */
+/** Passwords are never accepted in a spec (they belong in Secrets); say where they go instead. */
 const SECRET_FIELD = /pass(word)?$|secret$|token$|encryptkey$/i;
 
 function unknownKeysMessage(keys: readonly string[]): string {

@@ -1,4 +1,4 @@
-// API groups, versions and names of the four kinds (DESIGN.md §2). The CRD generator, the
+// API groups, versions and names of the four kinds (docs/architecture.md#roles). The CRD generator, the
 // constructs and every client read these, so a group or plural is spelled in one place only.
 
 export const OPERATOR_GROUP = 'multinic.example.com';

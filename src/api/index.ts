@@ -1,5 +1,5 @@
 // The MultiNic API: one zod schema per kind is the source of runtime validation, the TypeScript
-// types and the CRD OpenAPI schema (DESIGN.md §2).
+// types and the CRD OpenAPI schema (docs/api-reference.md is generated from it).
 
 export * from './groups.js';
 export * from './labels.js';

@@ -7,7 +7,7 @@ export const PROTECTED_LABEL = `${OPERATOR_GROUP}/protected`;
 /** Name of the `MultiNicOperator` that manages the object (the denial message names it). */
 export const MANAGED_BY_LABEL = `${OPERATOR_GROUP}/managed-by-operator`;
 
-/** Labels on a `MultiNicNodeConfig` (spec 2.4), values sanitised with `toLabelValue`. */
+/** Labels on a `MultiNicNodeConfig`, values sanitised with `toLabelValue`. */
 export const NODE_NAME_LABEL = `${NODE_GROUP}/node-name`;
 export const INSTANCE_ID_LABEL = `${NODE_GROUP}/instance-id`;
 export const PROVIDER_ID_LABEL = `${NODE_GROUP}/provider-id`;
@@ -83,7 +83,7 @@ export function isLabelValue(value: string): boolean {
 
 /**
  * Turns any string into a valid label value: invalid characters become `-`, the result is cut to
- * 63 characters and trimmed to alphanumeric ends (spec 2.4: Viola sanitises values this way).
+ * 63 characters and trimmed to alphanumeric ends (Viola sanitises values this way).
  */
 export function toLabelValue(value: string): string {
   if (isLabelValue(value)) return value;

@@ -1,4 +1,4 @@
-// MultiNicBizConfig (multinic.io/v1alpha1, spec 2.3, DESIGN.md §2): a convenience over many
+// MultiNicBizConfig (multinic.io/v1alpha1): a convenience over many
 // MultiNicNodeConfigs. The agent-controller turns each `nodeConfigs[]` entry into a node config it
 // owns (slots assigned in list order) and rolls their states up into `status.summary`.
 

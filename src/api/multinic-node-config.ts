@@ -1,4 +1,4 @@
-// MultiNicNodeConfig (multinic.io/v1alpha1, spec 2.4): one per node, `metadata.name` = node name.
+// MultiNicNodeConfig (multinic.io/v1alpha1): one per node, `metadata.name` = node name.
 // Written by the controller (or Viola), read by the agent Job; status owned by the agent-controller.
 // Stricter than the reference CRD where the agent needed it anyway (address, cidr and mtu are
 // required, names are multinic0..multinic9), so a bad entry is rejected instead of skipped.
@@ -27,7 +27,7 @@ import {
 import { describeObject, parseWith } from './errors.js';
 import { MULTINIC_NODE_CONFIG } from './groups.js';
 
-/** At most 10 managed NICs per node: multinic0..multinic9 (spec 0.2). */
+/** At most 10 managed NICs per node: multinic0..multinic9 (docs/architecture.md#sticky-names). */
 export const MAX_INTERFACES_PER_NODE = 10;
 export const INTERFACE_NAME = /^multinic[0-9]$/;
 
@@ -125,7 +125,7 @@ export type NodeState = (typeof NODE_STATES)[number];
 export const INTERFACE_STATES = ['Pending', 'InProgress', 'Configured', 'Failed'] as const;
 export const ACTUAL_STATES = ['Configured', 'NodeNotReady', 'Unknown'] as const;
 
-/** Reasons of node config conditions and interface statuses (spec 2.4). */
+/** Reasons of node config conditions and interface statuses (docs/operations.md#multinicnodeconfig). */
 export const NODE_CONFIG_REASONS = {
   SpecChanged: 'SpecChanged',
   JobScheduled: 'JobScheduled',

@@ -1,5 +1,5 @@
-// MultiNicOperator (multinic.example.com/v1alpha1): the G1 fields (spec 2.1) plus DESIGN.md §2:
-// agent, protection mode, database backup and external database, reconcile trigger (spec 4.A.4).
+// MultiNicOperator (multinic.example.com/v1alpha1): the earlier operator's fields (docs/migration.md) plus
+// agent, protection mode, database backup and external database, reconcile trigger.
 // No password is ever part of the spec: the operator generates credentials into a Secret, or
 // reads the Secret the user names.
 
@@ -82,7 +82,7 @@ export const controllerSpecSchema = z.strictObject({
     ),
 });
 
-// --- agent (DESIGN §2) -------------------------------------------------------------------------
+// --- agent -------------------------------------------------------------------------------------
 
 export const AGENT_MODES = ['job', 'daemonset'] as const;
 
@@ -188,7 +188,7 @@ export const databaseSpecSchema = withRule(
   ['enabled'],
 );
 
-// --- OpenStack endpoints (G1) and network policy ----------------------------------------------
+// --- OpenStack endpoints (earlier operator) and network policy ---------------------------------
 
 export const operatorOpenstackSchema = z.strictObject({
   identityEndpoint: httpUrl(),
@@ -245,7 +245,7 @@ export const protectionSpecSchema = z
     mode: p.mode ?? (p.enableMutationPrevention === false ? 'off' : 'policy'),
   }));
 
-// --- reconcile trigger (spec 4.A.4) -----------------------------------------------------------
+// --- reconcile trigger -------------------------------------------------------------------------
 
 export const RECONCILE_TRIGGER_MODES = ['immediate', 'scheduled', 'manual', 'webhook'] as const;
 export type ReconcileTriggerMode = (typeof RECONCILE_TRIGGER_MODES)[number];
@@ -283,7 +283,7 @@ export const reconcileTriggerSchema = z
     immediateOnCRChange: t.mode === 'immediate' ? true : (t.immediateOnCRChange ?? false),
   }));
 
-/** Interval of a scheduled trigger when `interval` is absent (spec 4.A.4). */
+/** Interval of a scheduled trigger when `interval` is absent. */
 export const DEFAULT_SCHEDULED_INTERVAL = '5m';
 
 // --- spec / status / resource ----------------------------------------------------------------
@@ -310,7 +310,7 @@ export const componentStatusSchema = z.strictObject({
   lastUpdated: dateTime().optional(),
 });
 
-/** The last finished backup Job of the database backup CronJob (issue 9). */
+/** The last finished backup Job of the database backup CronJob. */
 export const lastBackupSchema = z.strictObject({
   time: dateTime().describe('When the backup Job finished (or the CronJob last succeeded).'),
   succeeded: z.boolean().describe('The Job completed (true) or failed (false).'),
@@ -342,7 +342,7 @@ export const multiNicOperatorStatusSchema = z.strictObject({
   databaseSecretName: dnsLabel().optional().describe('Secret holding the database credentials in use.'),
 });
 
-/** Condition types and reasons the operator writes (spec 2.1 status, STYLE.md). */
+/** Condition types and reasons the operator writes (docs/operations.md#multinicoperator). */
 export const MULTINIC_OPERATOR_CONDITIONS = {
   Ready: 'Ready',
   Progressing: 'Progressing',

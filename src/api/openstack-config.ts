@@ -1,8 +1,8 @@
-// OpenstackConfig (multinic.example.com/v1alpha1): spec revision E (spec 2.2) plus DESIGN.md §2.
+// OpenstackConfig (multinic.example.com/v1alpha1): the earlier systems' fields (docs/migration.md) plus ours.
 // Three credential sources, exactly one per object:
 //   - `credentials.secretRef`: a Secret with Keystone credentials (the standard source);
-//   - `credentials.openstackProviderID`: Contrabass (spec 4.B.3, vendor source, revision E);
-//   - `credentials.authURL` + inline `password`: the G1 shape (revision B), accepted but deprecated
+//   - `credentials.openstackProviderID`: Contrabass (the vendor source);
+//   - `credentials.authURL` + inline `password`: the earlier operator's shape, accepted but deprecated
 //     (the controller sets a `Deprecated` condition).
 // Subnet precedence subnetIDs > subnetID > subnetName; at least one is required.
 
@@ -321,7 +321,7 @@ export function deliveryMode(spec: {
   return spec.delivery.mode ?? (spec.settings.violaEndpoint !== undefined ? 'viola' : 'local');
 }
 
-/** The subnet selector in effect (spec 2.2 E): trimmed, de-duplicated `subnetIDs` win. */
+/** The subnet selector in effect: trimmed, de-duplicated `subnetIDs` win. */
 export function subnetSelector(
   spec: Pick<OpenstackConfigSpec, 'subnetIDs' | 'subnetID' | 'subnetName'>,
 ): { kind: 'ids'; ids: string[] } | { kind: 'name'; name: string } {
@@ -343,7 +343,7 @@ export function deprecatedFields(spec: OpenstackConfigSpec): string[] {
 
 // --- status ----------------------------------------------------------------------------------
 
-/** G1 (revision B) per-VM status, kept so that G1 objects still validate. */
+/** The earlier operator's per-VM status, kept so that its objects still validate (docs/migration.md). */
 export const vmNetworkInfoSchema = z.strictObject({
   vmName: text(255),
   subnetID: z.string().max(64).optional(),
@@ -387,7 +387,7 @@ export const openstackConfigStatusSchema = z.strictObject({
   vmNetworkInfos: z.array(vmNetworkInfoSchema).max(1000).optional().describe('G1 status.'),
 });
 
-/** Condition types and reasons of an OpenstackConfig (spec 4.B.14, DESIGN §2). */
+/** Condition types and reasons of an OpenstackConfig (docs/operations.md#openstackconfig). */
 export const OPENSTACK_CONFIG_CONDITIONS = {
   Ready: 'Ready',
   Degraded: 'Degraded',

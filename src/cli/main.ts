@@ -1,4 +1,4 @@
-// `multinic <role> [args]`: one binary, one sub-command per role (DESIGN.md §1).
+// `multinic <role> [args]`: one binary, one sub-command per role (docs/architecture.md#roles).
 // Each role lives in ./commands/<role>.ts and exports `run(args): Promise<number>`;
 // it is imported only when chosen, so `multinic agent` never loads the operator's code.
 

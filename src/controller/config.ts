@@ -1,5 +1,5 @@
 // The controller process's configuration: one zod schema over the environment the
-// MultiNicController construct sets (plus spec 4.B.1 names), parsed once at start-up.
+// MultiNicController construct sets (plus the earlier controller's names), parsed once at start-up.
 import { z } from 'zod';
 import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from '../db/config.js';
 import type { DatabaseConfig } from '../db/config.js';

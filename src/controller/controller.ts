@@ -137,7 +137,7 @@ export class OpenstackConfigController {
     this.wire();
   }
 
-  /** The trigger settings for configs of `namespace` (spec 4.A.4, deterministic: 9.2.13). */
+  /** The trigger settings for configs of `namespace` (deterministic: with several MultiNicOperators, the first by name). */
   triggerFor(namespace: string): TriggerConfig {
     const op = this.options.operator;
     let operator: KubeObject | undefined;

@@ -1,6 +1,6 @@
-// Where an OpenstackConfig's Keystone credentials come from (DESIGN §2): a Secret
-// (`credentials.secretRef`, standard), Contrabass (`openstackProviderID`, vendor, spec 4.B.3)
-// or the deprecated inline G1 shape. Secrets are read through `readSecret` (an adapter) and
+// Where an OpenstackConfig's Keystone credentials come from (docs/architecture.md#data-flow): a Secret
+// (`credentials.secretRef`, standard), Contrabass (`openstackProviderID`, vendor)
+// or the deprecated inline shape of the earlier operator. Secrets are read through `readSecret` (an adapter) and
 // never logged; the result carries a fingerprint so a session (and its token) is reused
 // until the source changes. Contrabass is used only on an allow-listed host (its reply decides
 // where the decrypted admin password goes), with the configured bearer token and an explicitly
@@ -159,7 +159,7 @@ export async function resolveCredentials(options: ResolveCredentialsOptions): Pr
     });
   }
 
-  // Deprecated inline shape (revision B); the schema guarantees the fields are present.
+  // Deprecated inline shape (docs/migration.md); the schema guarantees the fields are present.
   const keystone: KeystoneCredentials = {
     authUrl: credentials.authURL ?? '',
     username: credentials.username ?? '',

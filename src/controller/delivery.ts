@@ -1,7 +1,7 @@
-// Delivery of node configs (DESIGN §1): one interface, three targets.
+// Delivery of node configs (docs/architecture.md#delivery): one interface, three targets.
 //   KubeNodeConfigDelivery  server-side apply of MultiNicNodeConfigs, into this cluster (`local`)
 //                           or a workload cluster reached through a kubeconfig Secret (`kubeconfig`)
-//   ViolaDelivery           POST to a Viola-compatible endpoint (spec 4.B.12, `id` always sent);
+//   ViolaDelivery           POST to a Viola-compatible endpoint (`id` always sent);
 //                           an emptied node is sent with `interfaces: []` so Viola can clean it up
 // Kubernetes targets are observable (what they hold, with the agent's results in status), so
 // the diff is level-based and repairs drift; Viola is not, so its delivered hashes live in
@@ -230,7 +230,7 @@ export interface ViolaDeliveryOptions {
   bearerToken?: string;
 }
 
-/** The Viola wire form of a node (spec 4.B.12, `id` always present). */
+/** The Viola wire form of a node (`id` always present). */
 export function violaNodeConfig(
   nodeName: string,
   nodeId: string | null,

@@ -1,4 +1,4 @@
-// Failure -> condition reason (spec 4.B.14 plus DESIGN's sources). Each step of a sync wraps
+// Failure -> condition reason (docs/operations.md#openstackconfig). Each step of a sync wraps
 // its failure in a `SyncError` with the reason; anything unwrapped is classified here.
 import { ApiValidationError } from '../api/errors.js';
 import { OPENSTACK_CONFIG_REASONS as R } from '../api/openstack-config.js';

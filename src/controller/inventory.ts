@@ -1,12 +1,12 @@
-// The inventory / interfaces API (spec 4.B.15, DESIGN §3: served from MariaDB, so any number of
-// replicas answer the same) and the webhook trigger of spec 4.A.4 on the same port.
+// The inventory / interfaces API (served from MariaDB, so any number of
+// replicas answer the same) and the reconcile webhook trigger on the same port.
 //
 //   GET  /healthz                                          200 ok
 //   GET  /openapi.yaml, /docs                              the routes below, described
 //   GET  /v1/interfaces/providers                          providers sorted by id, nodes by name
 //   GET  /v1/interfaces/node-configs?providerId=           400 'providerId required'
 //   GET  /v1/interfaces/node-configs/by-instance/{id}[?providerId=]   404 'not found'
-//   GET  /v1/inventory/node-configs[?providerId=&nodeName=&instanceId=]   (seed-004 routes)
+//   GET  /v1/inventory/node-configs[?providerId=&nodeName=&instanceId=]   (the earlier inventory routes)
 //   GET  /v1/inventory/node-configs/{nodeName}[?providerId=]           404 'not found'
 //   POST /v1/reconcile[/{namespace}[/{name}]]              webhook trigger, `Authorization: Bearer <token>`
 // Errors are plain text; other methods 405; database down 503 'inventory store not available'.

@@ -1,15 +1,15 @@
 // The pure part of an OpenstackConfig sync (STYLE: observe -> plan -> execute): what OpenStack
 // returned plus what was allocated before -> one interface set per node, with sticky
-// `multinicN` slots (DESIGN §3), and the diff against what the target already has.
+// `multinicN` slots (docs/architecture.md#sticky-names), and the diff against what the target already has.
 //
 // API:
-//   filterPorts(ports, { allowedStatuses, baseline? })        status filter, then creation-time baseline (4.B.7)
-//   resolveNodeName(server, vmId, metadataKey?)               metadata key > server name > VM id (4.B.6)
+//   filterPorts(ports, { allowedStatuses, baseline? })        status filter, then creation-time baseline
+//   resolveNodeName(server, vmId, metadataKey?)               metadata key > server name > VM id
 //   planNodeInterfaces(previous, candidates)                  sticky slots 0..9; 11th port -> overflow
 //   planSync(input): SyncPlan                                 everything above for one config
 //   nodeConfigSpec(node) / specHash(spec) / canonicalJson(v)  the delivered spec and its hash
 //   planDelivery(desired, delivered): { apply, remove }       only what changed
-//   downPortHash(ids) / downRetryDue(...) / nextPollDelay(...) DOWN-port retry and polling (4.B.10, 4.B.11)
+//   downPortHash(ids) / downRetryDue(...) / nextPollDelay(...) DOWN-port retry and polling
 import { createHash } from 'node:crypto';
 import { MAX_INTERFACES_PER_NODE, interfaceName } from '../api/multinic-node-config.js';
 import type { MultiNicNodeConfigSpec } from '../api/multinic-node-config.js';
@@ -378,7 +378,7 @@ export function planDelivery(
   };
 }
 
-// --- DOWN-port retry and polling (spec 4.B.10, 4.B.11) -------------------------------------------
+// --- DOWN-port retry and polling -------------------------------------------------------------------
 
 export interface DownPortRetryState {
   hash?: string;

@@ -3,7 +3,7 @@
 //
 // Contract (STYLE): `reconcile(namespace, name)` is level-based and idempotent: it re-reads the
 // object from the informer cache, MariaDB and the delivery target. It never throws for sync
-// failures: they become `Ready=False`/`Degraded=True` with a reason (spec 4.B.14), a Warning
+// failures: they become `Ready=False`/`Degraded=True` with a reason (docs/operations.md#openstackconfig), a Warning
 // Event and a timed requeue (`pollErrorInterval`; config errors 30 s). It throws only when
 // writing status/finalizers fails, which the work queue retries with backoff.
 import { createHash } from 'node:crypto';
@@ -69,7 +69,7 @@ export const reconcileDuration = histogram<'result'>({
   buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
 });
 
-/** Requeue after a config error (spec 4.B.2: fixed 30 s). */
+/** Requeue after a config error (fixed 30 s: only a spec or Secret change can fix it). */
 export const CONFIG_ERROR_REQUEUE_MS = 30_000;
 
 export type ReconcileResult =

@@ -2,7 +2,7 @@
 // synced caches and a reachable, migrated database), database preparation (create it when
 // missing, migrate; a MariaDB that is not up yet is waited for until a deadline, not ready
 // meanwhile, instead of crash-looping), the inventory API + webhook
-// trigger on every replica (it reads MariaDB, DESIGN §3), Lease-based leader election, and the
+// trigger on every replica (it reads MariaDB, so every replica answers the same), Lease-based leader election, and the
 // controller while leading. Losing the lease ends the process (exit 1) so a fresh start re-syncs.
 import { readFile } from 'node:fs/promises';
 import { createDatabase } from '../db/pool.js';

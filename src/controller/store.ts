@@ -1,5 +1,5 @@
 // Where the controller keeps what it allocated and delivered. `MariaDbStore` is the product
-// (spec 4.A.9 tables: slots, agent results, delivered hashes, spec hashes, soft deletes).
+// (tables: slots, agent results, delivered hashes, spec hashes, soft deletes).
 // `NodeConfigStore` is for installations without a database (`database.mode: none`): the
 // allocation is read back from the delivered MultiNicNodeConfigs (or, for Viola, kept in
 // memory), spec hashes live in memory, and there is no inventory.

@@ -1,7 +1,7 @@
-// When an OpenstackConfig syncs (spec 4.A.4, fixed per spec 9.2.1/9.2.2). Pure: the caller
+// When an OpenstackConfig syncs. Pure: the caller
 // passes the clock. The trigger configuration is `MultiNicOperator.spec.reconcileTrigger`.
 //
-//   immediate  spec change -> sync now; OpenStack is polled (fast/slow/error, spec 4.B.11)
+//   immediate  spec change -> sync now; OpenStack is polled (fast/slow/error intervals)
 //   scheduled  sync every `interval` or on the cron `schedule` in `timezone`; a spec change syncs
 //              at once only with `immediateOnCRChange`
 //   manual     spec change -> sync; otherwise only a webhook/annotation request

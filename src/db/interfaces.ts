@@ -1,5 +1,5 @@
 // `multi_interface`: one row per managed Neutron port for the port's whole life, keyed by port
-// id. A sync never deletes and re-inserts (the reference's defect 9.2.8): new ports are
+// id. A sync never deletes and re-inserts (the earlier controller did): new ports are
 // inserted, changed ones updated, unchanged ones not written at all, and ports gone from a
 // config are soft-deleted (revived if they come back). `netplan_success` (the agent's result)
 // is reset to 0 only when what the agent configures changed: subnet, network, MAC, node,

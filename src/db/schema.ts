@@ -12,13 +12,13 @@ export interface Migration {
 const TABLE_OPTIONS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
 
 /**
- * Version 1, the unified schema (spec 4.A.9 plus what the reference lacked):
+ * Version 1, the unified schema (the earlier controllers' tables plus what they lacked):
  * - `node_table.attached_node_name` is indexed, not UNIQUE: a renamed or reused VM name must not
- *   break inserts (spec 9.2.9), so `multi_interface` has no foreign key on the name either;
+ *   break inserts, so `multi_interface` has no foreign key on the name either;
  * - `multi_interface` carries what the agent reads (`address`, `mtu`), the sticky slot
  *   (`interface_index`, `interface_name`), the owning OpenstackConfig, and the time of the last
  *   agent result; a port has one row for its whole life (soft delete, revive), keyed by `port_id`;
- * - `cr_state` records the spec hash of the last *successful* sync (spec 9.2.1);
+ * - `cr_state` records the spec hash of the last *successful* sync (so a failed one is retried);
  * - `credentials` holds AES-256-GCM ciphertexts only (see crypto.ts).
  * Times are TIMESTAMP(3) in UTC, written from the controller's clock.
  */

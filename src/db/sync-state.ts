@@ -1,5 +1,5 @@
 // `cr_state`: the spec hash of each OpenstackConfig's last *successful* sync. The controller
-// records it only after the sync committed, so a failed sync is retried (spec 9.2.1).
+// records it only after the sync committed, so a failed sync is retried.
 import { toDate } from './batch.js';
 import type { ConfigRef, RepositoryOptions } from './batch.js';
 import type { Sql } from './pool.js';

@@ -1,7 +1,7 @@
 // A resilient list+watch cache for one (apiVersion, kind, namespace?, labelSelector?).
 //
 // Why not client-node's informer: in 2.0.1 it re-lists after 410 Gone but stops for good after
-// any other error, never asks for bookmarks and has no resync (verified-facts.md). This one:
+// any other error, never asks for bookmarks and has no resync (as of @kubernetes/client-node 2.0). This one:
 //  - lists (paged), then watches from the list's resourceVersion with allowWatchBookmarks;
 //  - 410 Gone (status or ERROR event) -> re-list, diffing the cache into add/update/delete;
 //  - any other error, dropped connection or API-server restart -> reconnect from the last

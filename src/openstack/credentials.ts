@@ -1,5 +1,5 @@
 // Where Keystone credentials come from. The controller reads a Secret (`credentials.secretRef`)
-// or asks Contrabass (spec 4.B.3); both implement `CredentialSource`, and the session asks it
+// or asks Contrabass (the vendor's credential service); both implement `CredentialSource`, and the session asks it
 // only when it needs to authenticate, never per request.
 
 /** Keystone v3 password credentials: user by id or by name + domain, project scope by id or name + domain. */

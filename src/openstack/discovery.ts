@@ -16,7 +16,7 @@ import { unique } from './pagination.js';
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
-/** Splits `vmNames` entries (DESIGN §2: VM UUIDs or Nova server names) into ids and names. */
+/** Splits `vmNames` entries (VM UUIDs or Nova server names) into ids and names. */
 export function splitVmRefs(refs: readonly string[]): { ids: string[]; names: string[] } {
   const ids: string[] = [];
   const names: string[] = [];

@@ -1,6 +1,6 @@
-// The protection rule (DESIGN.md §3, issue 5) as one pure function. It decides only from the
+// The protection rule (docs/architecture.md#protection) as one pure function. It decides only from the
 // AdmissionRequest (oldObject / object / userInfo / subResource): no API call in the admission
-// path, so it cannot fail closed on a read error (spec 9.1 defect 1) and answers in microseconds.
+// path, so it cannot fail closed on a read error (the earlier webhook did) and answers in microseconds.
 import { isDeepStrictEqual } from 'node:util';
 
 import { MANAGED_BY_LABEL, MANAGED_BY_NAMESPACE_LABEL, PROTECTED_LABEL } from './labels.js';

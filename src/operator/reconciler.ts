@@ -2,7 +2,7 @@
 // informer caches) -> plan (pure, ./plan.ts) -> execute (SSA apply, strip foreign additions,
 // prune) -> status (pure, ./status.ts; written only when it changed) -> Events.
 //
-// Contract (STYLE.md): `reconcile({namespace, name})` is level-based and idempotent. A thrown
+// Contract: `reconcile({namespace, name})` is level-based and idempotent. A thrown
 // error means "retry with capped exponential backoff" (the work queue does that); a
 // `TerminalError` (invalid spec: the schema or the constructs refuse it) means no retry until the
 // CR changes: a condition, an Event and the metric say why. Everything else, a failed read while

@@ -49,7 +49,7 @@ export interface RenderedSystem {
   readonly managedLabels: Readonly<Record<string, string>>;
 }
 
-/** G1 rule (spec 2.1): a value given in the CR is both request and limit; the rest keeps the defaults. */
+/** As the earlier operator did: a value given in the CR is both request and limit; the rest keeps the defaults. */
 function oneValueResources(
   value: { cpu?: string | undefined; memory?: string | undefined } | undefined,
   defaults: Required<ContainerResources>,

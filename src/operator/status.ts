@@ -1,4 +1,4 @@
-// MultiNicOperator status (spec 2.1, every field written; 9.1 defect 5 fixed): computed purely
+// MultiNicOperator status (every field written, unlike the earlier operator's): computed purely
 // from what the reconcile observed, with transition times kept while a condition holds, so an
 // unchanged world produces an identical status and no write.
 import { isDeepStrictEqual } from 'node:util';
@@ -224,7 +224,7 @@ export interface StatusInput {
   now: Date;
 }
 
-/** `controller` -> `controllerReady`, `agent-controller` -> `agentControllerReady` (the G1 spelling). */
+/** `controller` -> `controllerReady`, `agent-controller` -> `agentControllerReady` (the earlier operator's spelling). */
 export function componentConditionType(component: string): string {
   const parts = component.split(/[-_\s]+/).filter((part) => part.length > 0);
   const camel = parts

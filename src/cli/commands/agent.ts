@@ -1,4 +1,4 @@
-// `multinic agent apply|cleanup`: the agent Job's entry point (spec 5.B.4, DESIGN.md §3).
+// `multinic agent apply|cleanup`: the agent Job's entry point (docs/architecture.md#transactional-apply).
 // Reads the node's interfaces (--input FILE|-, or $MULTINIC_AGENT_INPUT), runs the
 // transaction, prints the result and writes it as the termination message.
 import { readFile, writeFile } from 'node:fs/promises';

@@ -76,7 +76,7 @@ export interface MultiNicAgentControllerProps extends CommonProps, ImageProps {
    */
   readonly agentMode?: (typeof AGENT_MODES)[number];
   /**
-   * Nodes changed at once (DESIGN §3: bounded rollout).
+   * Nodes changed at once (docs/architecture.md#bounded-rollout).
    * @default 1
    */
   readonly maxConcurrentNodes?: number;

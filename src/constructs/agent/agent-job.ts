@@ -1,4 +1,4 @@
-// The per-node agent Job (spec 5.B.3, improved): pinned to one node by node affinity on
+// The per-node agent Job (the earlier generation's, hardened): pinned to one node by node affinity on
 // `metadata.name`, host network, NET_ADMIN only, the OS network-config directories of the host
 // mounted under /host, its own ServiceAccount, a TTL, a bounded backoff and a length-safe name.
 //
@@ -7,14 +7,14 @@
 //
 // Privilege decisions (why exactly these):
 // - hostNetwork: the agent renames links and sets addresses/routes/rules in the node's network
-//   namespace with `ip` (spec 5.B.5). NET_ADMIN covers every one of those netlink calls.
+//   namespace with `ip`. NET_ADMIN covers every one of those netlink calls.
 // - runAsUser 0, no other capability: the files it writes (/etc/netplan/*.yaml mode 0600, NM
 //   keyfiles, ifcfg) are root-owned; root writes its own files without DAC_OVERRIDE/CHOWN.
 // - no hostPID, no SYS_ADMIN: nothing is run through nsenter; the files are persist-only and
-//   runtime state is set with `ip` directly (spec 5.B.5 "September 2025 redesign").
+//   runtime state is set with `ip` directly, not through an nsenter into the host.
 // - not privileged by default: the per-interface `rp_filter`/`arp_*` sysctls need a writable
 //   /proc/sys, which container runtimes grant only to privileged containers. The agent treats
-//   those writes as best effort (spec 5.B.5 step 7); set `privileged: true` to get them.
+//   those writes as best effort; set `privileged: true` to get them.
 // - the namespace must allow this (Pod Security `privileged`): MultiNicOperatorInstall labels
 //   the agent namespace so and keeps every other MultiNic pod in a `restricted` namespace.
 import { ApiObject } from 'cdk8s';

@@ -1,5 +1,5 @@
-// The agent Job's own identity (spec 10.3: not the controller's): a ServiceAccount in the agent
-// namespace that may read MultiNicNodeConfigs and Nodes, and nothing else (spec 8.1).
+// The agent Job's own identity (not the controller's, docs/architecture.md#least-privilege): a ServiceAccount in the agent
+// namespace that may read MultiNicNodeConfigs and Nodes, and nothing else.
 import type { KubeClusterRole, KubeRole } from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { Construct } from 'constructs';
 import { NODE_GROUP } from '../../api/groups.js';

@@ -11,7 +11,7 @@ export {
 } from '../../api/labels.js';
 export type { Component } from '../../api/labels.js';
 
-/** Annotation naming the MultiNicOperator that manages an object (as G1 wrote it). */
+/** Annotation naming the MultiNicOperator that manages an object (as the earlier operator wrote it). */
 export const MANAGED_BY_ANNOTATION = 'multinic.example.com/managed-by';
 
 /**

@@ -1,5 +1,5 @@
 // Prop validation shared by the constructs: every error names the prop, the value received
-// and what is allowed (STYLE.md), e.g. `MariaDb: 'replicas' must be 1..1, got 3`.
+// and what is allowed, e.g. `MariaDb: 'replicas' must be 1..1, got 3`.
 import { isDnsLabel, isDnsSubdomain } from './names.js';
 
 function show(value: unknown): string {

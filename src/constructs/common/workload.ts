@@ -13,7 +13,7 @@ import { checkDnsLabel, checkImage, checkOneOf, checkQuantity } from './validate
 
 /** HTTP port of every long-running role: `/healthz`, `/readyz` and `/metrics`. */
 export const HEALTH_PORT = 8082;
-/** The controller's inventory API (spec 4.B.15). */
+/** The controller's inventory API (routes in src/controller/inventory.ts). */
 export const INVENTORY_PORT = 18081;
 /** HTTPS port of the operator's protection webhook server. */
 export const WEBHOOK_PORT = 9443;

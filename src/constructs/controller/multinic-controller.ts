@@ -1,6 +1,6 @@
 // The controller (`multinic controller`): reconciles OpenstackConfig -> MariaDB -> node configs.
-// Runs restricted, with its own ServiceAccount (G1 shared the operator's: spec 9.1) and a
-// namespaced Role holding exactly what it calls (spec 8.1).
+// Runs restricted, with its own ServiceAccount (the earlier operator shared its own) and a
+// namespaced Role holding exactly what it calls (docs/architecture.md#least-privilege).
 import {
   IntOrString,
   KubeDeployment,

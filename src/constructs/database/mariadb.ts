@@ -1,4 +1,4 @@
-// MariaDB for the controller (DESIGN §3 "MariaDB"): a one-replica StatefulSet with a PVC
+// MariaDB for the controller (docs/operations.md#backup-and-restore): a one-replica StatefulSet with a PVC
 // template, headless + client Services, a PodDisruptionBudget, and probes that carry no
 // password (the image's `healthcheck.sh` uses the healthcheck user it creates in the data dir).
 //

@@ -1,4 +1,4 @@
-// NetworkPolicies that let the MultiNic parts work and nothing else (spec 8.2 lists why the G1
+// NetworkPolicies that let the MultiNic parts work and nothing else (the earlier operator's
 // policy could not work: no DNS, no 6443, no OpenStack). Default-deny for every pod of the
 // installation, then one allow-policy per component. The agent Jobs use the host network,
 // which NetworkPolicies do not govern.

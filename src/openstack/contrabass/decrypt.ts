@@ -1,4 +1,4 @@
-// Contrabass secret decryption (spec 4.B.3): base64(IV ‖ AES-CBC ciphertext), key = the UTF-8
+// Contrabass secret decryption: base64(IV ‖ AES-CBC ciphertext), key = the UTF-8
 // bytes of the shared encrypt key (16 bytes → AES-128), PKCS#7 padding checked by hand so a
 // wrong key fails with a clear message instead of returning garbage.
 import { createDecipheriv } from 'node:crypto';

@@ -1,4 +1,4 @@
-// Contrabass provider lookup (spec 4.B.3) and the credential source built on it.
+// Contrabass provider lookup (the vendor's credential service) and the credential source built on it.
 import type { HttpClient } from '../http.js';
 import {
   ContrabassError,

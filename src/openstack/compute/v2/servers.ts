@@ -170,7 +170,7 @@ export async function findServersByName(
 }
 
 /**
- * Kubernetes node name of a server (spec 4.B.6): the trimmed metadata value under
+ * Kubernetes node name of a server: the trimmed metadata value under
  * `metadataKey` when set and non-blank, else the trimmed server name, else the id.
  */
 export function nodeNameOf(server: Server, metadataKey?: string): string {

@@ -1,6 +1,6 @@
 // Service catalog (from the token response) and endpoint selection, plus the version
 // normalisation of Neutron/Nova base URLs so that an override written "the other way"
-// (spec 9.5.9) still works.
+// (with or without the version suffix) still works.
 import { EndpointNotFoundError } from '../../errors.js';
 
 export const ENDPOINT_INTERFACES = ['public', 'internal', 'admin'] as const;

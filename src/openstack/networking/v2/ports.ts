@@ -26,7 +26,7 @@ export interface Port {
   [extra: string]: unknown;
 }
 
-/** Fields the controller needs (spec 4.B.5) — a good `fields` default for discovery. */
+/** Fields the controller needs — a good `fields` default for discovery. */
 export const DISCOVERY_PORT_FIELDS = [
   'id',
   'name',
