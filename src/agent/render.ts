@@ -69,8 +69,8 @@ export function renderNetplan(iface: DesiredInterface, options: NetworkOptions):
   };
   if (options.policyRouting) {
     ethernet['routes'] = [{ to: iface.network, table, metric: metricOf(iface.slot, options) }];
-    // The runtime rule is `from <address>/32`; the file says the same (the reference wrote
-    // `<address>/<prefix>` here, which the earlier agent got wrong).
+    // The runtime rule is `from <address>/32`; the file says the same (the earlier agent wrote
+    // `<address>/<prefix>` here, so its file and its runtime rule disagreed).
     ethernet['routing-policy'] = [{ from: `${iface.address}/32`, table }];
   }
   const document = { network: { version: 2, ethernets: { [iface.name]: ethernet } } };

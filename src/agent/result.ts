@@ -97,7 +97,7 @@ function sortedTop(value: Record<string, unknown>): Record<string, unknown> {
 
 /**
  * Serializes with the top-level keys in alphabetical order (per-interface objects keep the
- * reference's field order; `failures` is null when empty, as in the reference) and shortens
+ * earlier agent's field order; `failures` is null when empty, as it wrote it) and shortens
  * failure reasons until the message fits in 4096 bytes.
  */
 export function serializeAgentResult(result: AgentResult): string {

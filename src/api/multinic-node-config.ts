@@ -1,6 +1,6 @@
 // MultiNicNodeConfig (multinic.io/v1alpha1): one per node, `metadata.name` = node name.
 // Written by the controller (or Viola), read by the agent Job; status owned by the agent-controller.
-// Stricter than the reference CRD where the agent needed it anyway (address, cidr and mtu are
+// Stricter than the earlier generation's CRD where the agent needed it anyway (address, cidr and mtu are
 // required, names are multinic0..multinic9), so a bad entry is rejected instead of skipped.
 
 import { z } from 'zod';
