@@ -15,6 +15,7 @@ export const COMMANDS = {
   'openstack-sim': 'serve the OpenStack simulator (Keystone v3, Neutron v2.0, Nova v2.1 subset)',
   dev: 'local control plane for development and tests: up | down | status',
   db: 'MariaDB lifecycle: migrate | backup | restore | verify',
+  status: 'operators, OpenstackConfigs and node rollout at a glance (exit 1 when something is failing)',
 } as const satisfies Record<string, string>;
 
 type CommandName = keyof typeof COMMANDS;
