@@ -239,15 +239,30 @@ export function duration(range: { min?: string; max?: string } = {}) {
 export const CRON =
   /^(@(annually|yearly|monthly|weekly|daily|midnight|hourly)|([0-9*/,?A-Za-z-]+ +){4}[0-9*/,?A-Za-z-]+)$/;
 /**
- * A cron schedule that can fire. The CRD checks the shape; a schedule that never fires
- * (`* * 31 2 *`) is refused when the operator or controller validates the spec.
+ * The impossible schedules the API server can recognise by pattern: a single day of month that
+ * no named month has (30 or 31 in February, 31 in April, June, September, November) with any
+ * day of week. The zod check (`cronProblem`) refuses these and every other never-firing schedule.
  */
-export const cron = () =>
-  patterned(CRON, "must be a cron schedule like '0 2 * * *' or '@daily'", 128).superRefine((value, ctx) => {
-    const problem = cronProblem(value);
+export const CRON_NEVER_FIRES_CEL =
+  "!self.matches('^[^ ]+ +[^ ]+ +(30|31) +(0?2|[Ff][Ee][Bb]) +[*?]$') && " +
+  "!self.matches('^[^ ]+ +[^ ]+ +31 +(0?4|0?6|0?9|11|[Aa][Pp][Rr]|[Jj][Uu][Nn]|[Ss][Ee][Pp]|[Nn][Oo][Vv]) +[*?]$')";
+
+/** Refuses a cron schedule that never fires (zod, and the recognisable cases in CEL). */
+export function fireableCron<S extends z.ZodType<string>>(schema: S): S {
+  const refined = schema.superRefine((value, ctx) => {
+    const problem = value === '' ? undefined : cronProblem(value);
     if (problem !== undefined)
       ctx.addIssue({ code: 'custom', message: `cron schedule ${problem}`, input: value });
+  }) as unknown as S;
+  return withCel(refined, {
+    rule: CRON_NEVER_FIRES_CEL,
+    message: 'cron schedule never fires: no month it names has that day',
   });
+}
+
+/** A cron schedule that can fire (a schedule that never fires is refused). */
+export const cron = () =>
+  fireableCron(patterned(CRON, "must be a cron schedule like '0 2 * * *' or '@daily'", 128));
 
 /** A container image reference: `[registry[:port]/]path[:tag][@sha256:digest]`. */
 export const IMAGE_REF =

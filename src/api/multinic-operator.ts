@@ -4,12 +4,12 @@
 // reads the Secret the user names.
 
 import { z } from 'zod';
-import { cronProblem } from './cron.js';
 import {
   conditionsSchema,
   count,
   CRON,
   cron,
+  fireableCron,
   dateTime,
   dnsLabel,
   duration,
@@ -262,16 +262,9 @@ export const reconcileTriggerSchema = z
       .describe(
         'Sync at once when an OpenstackConfig spec changes. Always true in immediate mode; default false.',
       ),
-    schedule: patterned(
-      new RegExp(`^$|${CRON.source}`),
-      "must be empty or a cron schedule like '0 2 * * *'",
-      128,
+    schedule: fireableCron(
+      patterned(new RegExp(`^$|${CRON.source}`), "must be empty or a cron schedule like '0 2 * * *'", 128),
     )
-      .superRefine((value, ctx) => {
-        const problem = value === '' ? undefined : cronProblem(value);
-        if (problem !== undefined)
-          ctx.addIssue({ code: 'custom', message: `cron schedule ${problem}`, input: value });
-      })
       .optional()
       .describe(
         'Cron schedule in scheduled mode (wins over interval). A schedule that never fires (e.g. 31 February) is refused.',

@@ -172,6 +172,22 @@ describe('data outlives the MultiNicOperator', () => {
   });
 });
 
+describe('cron schedules', () => {
+  it('item 13: the API server refuses a MultiNicOperator whose cron schedule never fires', async () => {
+    const cr = {
+      ...externalDbCr(crNs.name, 'never'),
+      spec: {
+        ...(externalDbCr(crNs.name, 'never')['spec'] as Record<string, unknown>),
+        reconcileTrigger: { mode: 'scheduled', schedule: '* * 31 2 *' },
+      },
+    };
+    await expect(createObject(adminHttp(), cr)).rejects.toThrow(
+      /422 Invalid: .*spec\.reconcileTrigger\.schedule: Invalid value: "\* \* 31 2 \*": cron schedule never fires/,
+    );
+    expect(await getCr(crNs.name, 'never')).toBeUndefined();
+  });
+});
+
 describe('render failures', () => {
   const flakyNs = useNamespace('op-flaky');
   const flakyHome = useNamespace('op-flaky-home');
