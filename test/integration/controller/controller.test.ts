@@ -450,7 +450,7 @@ describe('controller: OpenstackConfig -> MariaDB -> MultiNicNodeConfigs', () => 
   });
 });
 
-describe('inventory API (spec 4.B.15) from MariaDB', () => {
+describe('inventory API from MariaDB', () => {
   const get = async (
     path: string,
     init: RequestInit = {},

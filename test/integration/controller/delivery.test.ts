@@ -1,6 +1,6 @@
 // Delivery targets, credential sources and trigger modes of the controller, end to end with the
 // real API server, MariaDB and the OpenStack simulator (Contrabass included). The Viola side is a
-// small HTTP receiver that records what it gets, as the test Viola of spec 4.B.13 would.
+// small HTTP receiver that records what it gets, as a Viola test receiver would.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';

@@ -15,7 +15,7 @@ const good: AgentInterfaceInput = {
   mtu: 1450,
 };
 
-describe('validateInterfaces (spec 2.4 agent-side rules)', () => {
+describe('validateInterfaces (agent-side rules)', () => {
   it('accepts biz-worker-1 and keeps id, slot, lower-cased MAC and network', () => {
     const { valid, failures } = validateInterfaces(WORKER1_INTERFACES);
     expect(failures).toEqual([]);

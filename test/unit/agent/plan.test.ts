@@ -125,7 +125,7 @@ function configuredFiles(): Map<string, FileEntry> {
   );
 }
 
-describe('plan: first apply (spec 5.B.5 / appendix A.4)', () => {
+describe('plan: first apply', () => {
   const runtime = state(
     [ETH0, link(3, 'ens4', 'fa:16:3e:4a:10:01'), link(4, 'ens5', 'FA:16:3E:4A:10:02'.toLowerCase())],
     [],
@@ -172,7 +172,7 @@ describe('plan: first apply (spec 5.B.5 / appendix A.4)', () => {
 });
 
 describe('plan: idempotence and changes', () => {
-  it('plans nothing when the node already matches (spec 9.4 item 16)', () => {
+  it('plans nothing when the node already matches', () => {
     const result = plan(input(configuredState(), { files: configuredFiles() }));
     expect(result.steps).toEqual([]);
     expect(result.files).toEqual([]);
@@ -277,7 +277,7 @@ describe('plan: orphans', () => {
     expect(result.steps.some((step) => step.argv.includes('eth0'))).toBe(false);
   });
 
-  it('files of an entry that failed validation are kept, not treated as orphans (spec 9.4 item 8)', () => {
+  it('files of an entry that failed validation are kept, not treated as orphans', () => {
     const invalid: InterfaceFailure[] = [
       {
         id: 1,
@@ -319,7 +319,7 @@ describe('plan: preflight and names', () => {
     ]);
   });
 
-  it('an UP NIC with an address, routes or a master is refused unless allowed (spec 5.B.4 preflight)', () => {
+  it('an UP NIC with an address, routes or a master is refused unless allowed (preflight)', () => {
     const busy = link(3, 'ens4', 'fa:16:3e:4a:10:01', {
       adminUp: true,
       lowerUp: true,

@@ -72,7 +72,7 @@ describe('renderers match the golden files', () => {
   }
 });
 
-describe('renderers follow the spec examples (spec 5.B.6, 5.A.4)', () => {
+describe("renderers follow the earlier agents' file layouts", () => {
   it('netplan: same document as examples/node-files/ubuntu-g2 except routing-policy uses <address>/32', () => {
     for (const [index, name] of ['90-multinic0.yaml', '91-multinic1.yaml'].entries()) {
       const file = renderNetplan(desired()[index]!, DEFAULT_NETWORK_OPTIONS);
@@ -122,7 +122,7 @@ describe('renderers follow the spec examples (spec 5.B.6, 5.A.4)', () => {
     expect(link!.path).toBe('/etc/systemd/network/90-multinic0.link');
   });
 
-  it('netplan keeps the MAC as received; RHEL files lower-case it (spec 5.1)', () => {
+  it('netplan keeps the MAC as received; RHEL files lower-case it', () => {
     const [iface] = desired([
       { id: 3, macAddress: 'FA:16:3E:4A:10:0A', address: '10.0.0.2', cidr: '10.0.0.0/8', mtu: 9000 },
     ]);

@@ -15,7 +15,7 @@ import {
 import { issuesOf } from './helpers.js';
 
 describe('labels', () => {
-  it('names the protection labels of DESIGN.md §3', () => {
+  it('names the protection labels (docs/architecture.md#protection)', () => {
     expect(PROTECTED_LABEL).toBe('multinic.example.com/protected');
     expect(MANAGED_BY_LABEL).toBe('multinic.example.com/managed-by-operator');
     expect(protectionLabels('biz-network')).toEqual({

@@ -140,7 +140,7 @@ describe('crdManifests', () => {
     expect(structuralProblems(versionSchema(byKind[kind] as Node), kind)).toEqual([]);
   });
 
-  it('keeps printer columns of spec 2.0', () => {
+  it('keeps the printer columns of the earlier CRDs', () => {
     const columns = (kind: string) =>
       (
         (

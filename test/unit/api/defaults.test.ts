@@ -34,7 +34,7 @@ describe('defaults', () => {
     expect(JSON.stringify(spec)).not.toMatch(/password/i);
   });
 
-  it('resolves the G1 protection and trigger fields (spec 4.A.4)', () => {
+  it('resolves the G1 protection and trigger fields', () => {
     expect(
       parseMultiNicOperatorSpec({ protection: { enableMutationPrevention: false } }).protection.mode,
     ).toBe('off');
@@ -71,7 +71,7 @@ describe('defaults', () => {
     ]);
   });
 
-  it('fills OpenstackConfig settings per spec 2.2 E and 4.B.11', () => {
+  it('fills the OpenstackConfig settings defaults (polling intervals included)', () => {
     const spec = parseOpenstackConfigSpec({
       subnetName: 'multinic-data-a',
       vmNames: ['biz-worker-1'],

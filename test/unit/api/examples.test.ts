@@ -16,7 +16,7 @@ import {
 import { exampleResources, issuesOf, onlyExample, withValue } from './helpers.js';
 
 describe('spec examples (shared/spec/examples/crds)', () => {
-  it('accepts the G2 OpenstackConfig (revision E, Contrabass source) with its status', () => {
+  it('accepts the G2 OpenstackConfig (Contrabass source) with its status', () => {
     const [config, ...rest] = exampleResources('openstackconfig.yaml');
     expect(rest).toEqual([]);
     const parsed = parseOpenstackConfig(config);

@@ -46,7 +46,7 @@ const row = (
   ...extra,
 });
 
-describe('inventory records (spec 4.B.15 shapes)', () => {
+describe('inventory records (the earlier inventory shapes)', () => {
   it('builds one record per node with interfaces by slot, id always present', () => {
     const [record] = buildRecords(
       [node('vm-1', 'biz-worker-1', 'p1')],
