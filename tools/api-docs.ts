@@ -191,7 +191,8 @@ list items and \`*\` for map values.
 
 Kinds: [MultiNicOperator](#multinicoperator), [OpenstackConfig](#openstackconfig),
 [MultiNicNodeConfig](#multinicnodeconfig), [MultiNicBizConfig](#multinicbizconfig).
-See [architecture.md](architecture.md) for what each kind is for.`;
+See [architecture.md](architecture.md) for what each kind is for. Descriptions that say G1 or G2
+refer to fields of the earlier systems; [migration.md](migration.md) says what each does today.`;
 
 /**
  * The Markdown text of docs/api-reference.md. Tables stay compact (one line per field, no column
