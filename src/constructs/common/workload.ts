@@ -166,7 +166,8 @@ export function withoutEmpty<T extends Record<string, unknown>>(value: T): T {
 export function httpProbe(path: string, initialDelaySeconds: number, periodSeconds: number): Probe {
   return {
     httpGet: { path, port: IntOrString.fromNumber(HEALTH_PORT), scheme: 'HTTP' },
-    initialDelaySeconds,
+    // Never 0 in the output: the API server does not store it, so the object would look drifted.
+    ...(initialDelaySeconds > 0 ? { initialDelaySeconds } : {}),
     periodSeconds,
     timeoutSeconds: 3,
     failureThreshold: 3,

@@ -188,7 +188,9 @@ export class MariaDb extends Construct {
       failureThreshold: number,
     ): Probe => ({
       exec: { command: ['healthcheck.sh', '--connect', '--innodb_initialized'] },
-      initialDelaySeconds,
+      // 0 is the API server's default and it does not store it (omitempty): rendering it would
+      // make every reconcile see drift and re-apply the StatefulSet.
+      ...(initialDelaySeconds > 0 ? { initialDelaySeconds } : {}),
       periodSeconds,
       timeoutSeconds: 5,
       failureThreshold,
