@@ -44,7 +44,12 @@ async function measure(
   credentials: KeystoneCredentials,
   id: (fixtureId: string) => string,
 ): Promise<void> {
-  const session = new OpenStackSession({ credentials, tokenCache: new TokenCache() });
+  // A loaded two-core machine can take longer than the default 30 s for one Nova listing.
+  const session = new OpenStackSession({
+    credentials,
+    tokenCache: new TokenCache(),
+    http: { timeoutMs: 180_000 },
+  });
   await session.token();
   const subnetIds = [id(sequentialId('5b', 2)), id(sequentialId('5b', 3))];
   for (const vms of [3, VMS]) {

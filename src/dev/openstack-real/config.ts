@@ -207,6 +207,7 @@ export function renderConfigs(input: ConfigInput): Record<string, string> {
     agent: { root_helper: 'true' },
     database: { connection: databaseUrl(input, 'neutron') },
     keystone_authtoken: authtoken(input, 'neutron'),
+    quotas: { quota_network: -1, quota_subnet: -1, quota_port: -1 },
     oslo_concurrency: lock('neutron'),
     oslo_messaging_notifications: { driver: 'noop' },
   });
@@ -255,6 +256,8 @@ export function renderConfigs(input: ConfigInput): Record<string, string> {
     oslo_concurrency: lock('nova'),
     oslo_messaging_notifications: { driver: 'noop' },
     vnc: { enabled: false },
+    // Fixtures of a few hundred servers fit in one project.
+    quota: { instances: -1, cores: -1, ram: -1 },
   });
   return files;
 }

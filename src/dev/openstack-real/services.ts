@@ -737,11 +737,14 @@ export async function upRealOpenStack(options: RealOpenStackOptions): Promise<Up
       );
     }
     const keystone = start('keystone', `${keystoneUrl}/v3`);
-    // Conductor and scheduler need only the databases and the broker.
-    const novaBackground = rabbitReady.then(
-      () => [start('nova-conductor'), start('nova-scheduler')] as const,
-    );
-    novaBackground.catch(() => undefined);
+    // Conductor and scheduler need the databases, the broker and their Keystone user (which a
+    // fresh instance gets only after the bootstrap below).
+    const startNovaBackground = (): Promise<readonly [ServiceRecord, ServiceRecord]> => {
+      const started = rabbitReady.then(() => [start('nova-conductor'), start('nova-scheduler')] as const);
+      started.catch(() => undefined);
+      return started;
+    };
+    let novaBackground = marker.done.includes('service-users') ? startNovaBackground() : undefined;
     await steps.run('keystone up', () => waitFor(keystone, () => httpAnswers(`${keystoneUrl}/v3`), 180_000));
     if (!marker.done.includes('bootstrap')) {
       await steps.run('keystone bootstrap', () =>
@@ -775,6 +778,7 @@ export async function upRealOpenStack(options: RealOpenStackOptions): Promise<Up
       );
       markDone('service-users');
     }
+    novaBackground ??= startNovaBackground();
 
     const placement = start('placement', `${endpoints.placement}/`);
     const glance = start('glance', `${endpoints.image}/`);
