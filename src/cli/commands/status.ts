@@ -125,8 +125,10 @@ async function watch(
   let report = buildReport(await readSnapshot(http, args.scope), args.scope, io.now());
   const source = new WatchedSnapshot(http, args.scope);
   let shown = '';
+  // Events arrive while the informers list; a report from half-filled caches would be wrong.
+  let synced = false;
   const draw = (tick: boolean): void => {
-    if (signal.aborted) return;
+    if (signal.aborted || !synced) return;
     const now = io.now();
     report = buildReport(source.snapshot(), args.scope, now);
     // Data changes always redraw; a tick redraws only a terminal (ages move), never a log or a pipe.
@@ -148,6 +150,7 @@ async function watch(
   const ticker = setInterval(() => draw(true), io.refreshMs);
   try {
     await source.start(signal);
+    synced = true;
     draw(false);
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
