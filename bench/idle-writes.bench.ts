@@ -176,9 +176,7 @@ try {
       `  all API-server writes but Leases, by verb: ${[...byVerb].map(([verb, n]) => `${verb} ${n}`).join(', ') || 'none'}`,
     );
     for (const [key, value] of [...delta].sort((a, b) => b[1] - a[1]))
-      console.log(
-        `    ${key}: ${value}${onManaged.has(key) ? '' : ' (outside the operator's kinds)'}`,
-      );
+      console.log(`    ${key}: ${value}${onManaged.has(key) ? '' : " (not one of the operator's kinds)"}`);
   } finally {
     await operator.stop();
   }
