@@ -46,6 +46,7 @@ import {
   nodePaths,
   CONTAINERD_METRICS_PORT,
   KUBELET_HEALTHZ_PORT,
+  type NodePaths,
 } from './real-node-config.js';
 import {
   createNodeNetwork,
@@ -464,6 +465,23 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       createNodeNetwork(network);
       phase('node network');
     }
+    // containerd and the image import (tens of seconds for our image) overlap the control plane's start.
+    const runtime =
+      options.realNode === undefined || state.realNode === undefined
+        ? undefined
+        : startNodeRuntime({
+            options: options.realNode,
+            record: state.realNode,
+            binDir,
+            apiPort,
+            clientCaCertPath,
+            nodeKubeconfig: renderKubeconfig(cluster, `system:node:${state.realNode.name}`, {
+              certificate: await issueClientCertificate(pki.clientCa, `system:node:${state.realNode.name}`, [
+                'system:nodes',
+              ]),
+            }),
+            start,
+          });
     const etcd = start(
       'etcd',
       bin('etcd'),
@@ -629,23 +647,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     phase('nodes');
 
     const realNode =
-      options.realNode === undefined || network === undefined || state.realNode === undefined
+      runtime === undefined || state.realNode === undefined
         ? undefined
-        : await startRealNode({
-            options: options.realNode,
-            record: state.realNode,
-            binDir,
-            apiPort,
-            clientCaCertPath,
-            nodeKubeconfig: renderKubeconfig(cluster, `system:node:${state.realNode.name}`, {
-              certificate: await issueClientCertificate(pki.clientCa, `system:node:${state.realNode.name}`, [
-                'system:nodes',
-              ]),
-            }),
-            adminKubeConfig,
-            start,
-            save: () => writeState(state),
-          });
+        : await startKubelet(runtime, state.realNode, adminKubeConfig, () => writeState(state));
     if (realNode !== undefined) phase('real node');
 
     const db = await mariadb;
@@ -685,20 +689,29 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   }
 }
 
-interface StartRealNodeInput {
+interface NodeRuntimeInput {
   options: RealNodeOptions;
   record: RealNodeState;
   binDir: string;
   apiPort: number;
   clientCaCertPath: string;
   nodeKubeconfig: string;
-  adminKubeConfig: KubeConfig;
   start: (name: ComponentName, binary: string, args: string[], healthUrl: string) => RunningComponent;
-  save: () => void;
 }
 
-/** containerd, the images, the kubelet; resolves once the Node is Ready (with what it reports). */
-async function startRealNode(input: StartRealNodeInput): Promise<RealNode> {
+interface NodeRuntime {
+  input: NodeRuntimeInput;
+  paths: NodePaths;
+  /** containerd answers and the sandbox image is in: the kubelet may start. */
+  ready: Promise<void>;
+  /** Every image is in. */
+  imported: Promise<void>;
+}
+
+const NSENTER = '/usr/bin/nsenter';
+
+/** Writes the node's files and starts containerd, then imports the images in the background. */
+function startNodeRuntime(input: NodeRuntimeInput): NodeRuntime {
   const { record, options } = input;
   const { network } = record;
   const paths = nodePaths(record.dir);
@@ -715,35 +728,58 @@ async function startRealNode(input: StartRealNodeInput): Promise<RealNode> {
     kubeconfig: input.nodeKubeconfig,
   });
   routePodTraffic(network, { address: '10.96.0.1', port: 443 }, input.apiPort);
-  const nsenter = '/usr/bin/nsenter';
-  const inNetns = `--net=/run/netns/${network.netns}`;
   const containerd = input.start(
     'containerd',
-    nsenter,
-    [inNetns, '--', 'containerd', `--config=${paths.containerdConfig}`],
+    NSENTER,
+    [`--net=/run/netns/${network.netns}`, '--', 'containerd', `--config=${paths.containerdConfig}`],
     `http://${network.nodeAddress}:${CONTAINERD_METRICS_PORT}/v1/metrics`,
   );
-  await waitContainerd(record.containerdSocket, containerd, 30_000);
-  await importImages(record.containerdSocket, [options.images.sandboxTarball]);
+  const ready = waitContainerd(record.containerdSocket, containerd, 30_000).then(() =>
+    importImages(record.containerdSocket, [options.images.sandboxTarball]),
+  );
+  const imported = ready.then(() => importImages(record.containerdSocket, options.images.tarballs));
+  // Awaited by startKubelet; a start-up failure elsewhere must not leave an unhandled rejection.
+  ready.catch(() => undefined);
+  imported.catch(() => undefined);
+  return { input, paths, ready, imported };
+}
+
+/** Starts the kubelet once the runtime is ready; resolves when the Node is Ready and every image is in. */
+async function startKubelet(
+  runtime: NodeRuntime,
+  record: RealNodeState,
+  adminKubeConfig: KubeConfig,
+  save: () => void,
+): Promise<RealNode> {
+  const { network } = record;
+  await runtime.ready;
   const kubeletStarted = Date.now();
-  const kubelet = input.start(
+  const kubelet = runtime.input.start(
     'kubelet',
-    nsenter,
-    [inNetns, '--', 'unshare', '--mount', '--propagation', 'unchanged', '--', 'sh', paths.launcher],
+    NSENTER,
+    [
+      `--net=/run/netns/${network.netns}`,
+      '--',
+      'unshare',
+      '--mount',
+      '--propagation',
+      'unchanged',
+      '--',
+      'sh',
+      runtime.paths.launcher,
+    ],
     `http://${network.nodeAddress}:${KUBELET_HEALTHZ_PORT}/healthz`,
   );
-  const imported = importImages(record.containerdSocket, options.images.tarballs);
-  imported.catch(() => undefined);
   const node = await waitNodeReady(
-    input.adminKubeConfig,
+    adminKubeConfig,
     record.name,
     kubelet,
-    options.readyTimeoutMs ?? 120_000,
+    runtime.input.options.readyTimeoutMs ?? 120_000,
   );
   const readySeconds = (Date.now() - kubeletStarted) / 1000;
-  await imported;
+  await runtime.imported;
   record.systemUUID = node.status?.nodeInfo?.systemUUID ?? record.systemUUID;
-  input.save();
+  save();
   return {
     name: record.name,
     systemUUID: record.systemUUID,
