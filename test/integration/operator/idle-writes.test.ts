@@ -1,8 +1,9 @@
 // Zero writes when nothing changes: once a MultiNicOperator's objects are applied (internal
 // MariaDB StatefulSet with its volumeClaimTemplates, backups, the controller and agent parts),
 // full resyncs and repeated reconciles issue no write at all, counted three ways: the operator's
-// own writes metric, the API server's count of the operator identity's requests (APF FlowSchemas,
-// so parallel test files do not disturb it) and the operator's Events.
+// own writes metric, the API server's count of writes on the kinds it manages (that metric has no
+// user label: it relies on vitest running this project's files one at a time on this machine)
+// and the operator's Events.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { MULTINIC_OPERATOR } from '../../../src/api/groups.js';
