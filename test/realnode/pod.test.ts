@@ -9,6 +9,7 @@ import {
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
 } from '../../src/constructs/common/security.js';
+import { hostIpv4Cidrs } from '../../src/dev/real-node.js';
 import { adminClients, testEnv, useNamespace, waitFor } from '../support/kube.js';
 import { REAL_NODE_SYSTEM_UUID } from '../support/realnode-setup.js';
 
@@ -66,6 +67,58 @@ describe('the real node', () => {
     expect(node.status?.addresses).toContainEqual({ type: 'InternalIP', address: realNode().nodeAddress });
     expect(node.status?.nodeInfo?.containerRuntimeVersion).toMatch(/^containerd:\/\//);
     expect(node.metadata?.annotations?.['kwok.x-k8s.io/node']).toBeUndefined();
+  });
+});
+
+describe('host networking on the real node', () => {
+  it("shows hostNetwork pods only the node namespace's NICs, and the gateway answers ping", async () => {
+    const { core } = adminClients();
+    const gateway = realNode().hostAddress;
+    await core.createNamespacedPod({
+      namespace: namespace.name,
+      body: {
+        metadata: { name: 'hostnet' },
+        spec: {
+          hostNetwork: true,
+          restartPolicy: 'Never',
+          automountServiceAccountToken: false,
+          containers: [
+            {
+              name: 'probe',
+              image: realNode().image,
+              imagePullPolicy: 'IfNotPresent',
+              command: [
+                'sh',
+                '-c',
+                `ip -j -4 addr show && ping -n -q -c 1 -W 5 ${gateway} >/dev/null && echo PING-OK`,
+              ],
+            },
+          ],
+        },
+      },
+    });
+    await waitFor(
+      async () => {
+        const pod = await core.readNamespacedPod({ namespace: namespace.name, name: 'hostnet' });
+        const phase = pod.status?.phase;
+        if (phase === 'Failed')
+          throw new Error(`hostnet pod failed: ${JSON.stringify(pod.status?.containerStatuses)}`);
+        return phase === 'Succeeded';
+      },
+      { timeout: 120_000, interval: 500, what: 'the hostNetwork pod to finish' },
+    );
+    const log = await core.readNamespacedPodLog({ namespace: namespace.name, name: 'hostnet' });
+    const [json = '[]', ...rest] = log.trim().split('\n');
+    const links = JSON.parse(json) as { ifname: string; addr_info: { local: string }[] }[];
+    const addresses = links.flatMap((link) => link.addr_info.map((a) => `${link.ifname} ${a.local}`));
+    expect(addresses).toContain(`eth0 ${realNode().nodeAddress}`);
+    expect(addresses).toContain('lo 127.0.0.1');
+    // None of the machine's own addresses (other than loopback) is visible from the pod.
+    const machine = hostIpv4Cidrs()
+      .map((cidr) => cidr.split('/')[0] ?? '')
+      .filter((address) => !address.startsWith('127.') && address !== gateway);
+    for (const address of machine) expect(addresses.join(' ')).not.toContain(` ${address}`);
+    expect(rest).toContain('PING-OK');
   });
 });
 
