@@ -71,6 +71,8 @@ interface Ctx {
   rawPath: string;
   params: string[];
   projectId: string;
+  /** The token's user holds the `admin` role (Neutron then shows every project's resources). */
+  admin: boolean;
 }
 type Handler = (ctx: Ctx) => Reply;
 interface Route {
@@ -274,6 +276,24 @@ function matchesFixedIps(port: Resource, wanted: string[]): boolean {
 }
 
 /**
+ * Neutron's policy for a non-admin token: its own project's resources, shared networks, and the
+ * subnets of shared networks. An admin token sees every project's.
+ */
+function visibleTo(
+  state: SimulatorState,
+  collection: 'ports' | 'subnets' | 'networks',
+  item: Resource,
+  ctx: Ctx,
+): boolean {
+  if (ctx.admin) return true;
+  const owner = item['project_id'] ?? item['tenant_id'];
+  if (owner === undefined || owner === ctx.projectId) return true;
+  if (collection === 'networks') return item['shared'] === true;
+  if (collection === 'subnets') return state.networks.get(String(item['network_id']))?.['shared'] === true;
+  return false;
+}
+
+/**
  * Neutron collection GET: filters (repeated = OR), fields, limit/marker/page_reverse, and the
  * `<collection>_links` Neutron builds: with a limit, `next` unless a forward page came back
  * short, `previous` unless a reverse page came back short — so even the first page has a
@@ -301,6 +321,7 @@ function neutronList(
     return neutronError(400, 'HTTPBadRequest', `${list} is invalid attribute for filtering`);
   }
   let items = [...store.values()].filter((item) => {
+    if (!visibleTo(state, collection, item, ctx)) return false;
     for (const [key, wanted] of filters) {
       if (key === 'fixed_ips') {
         if (!matchesFixedIps(item, wanted)) return false;
@@ -958,6 +979,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       return;
     }
     let projectId = '';
+    let adminToken = false;
     if (
       (route.service === 'network' || route.service === 'compute' || route.service === 'image') &&
       route.anonymous !== true
@@ -968,10 +990,21 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         return;
       }
       projectId = token.projectId;
+      adminToken = state.fixture.users.find((u) => u.id === token.userId)?.roles.includes('admin') === true;
     }
     send(
       res,
-      route.handler({ method, query, body, headers, base, rawPath: url.pathname, params, projectId }),
+      route.handler({
+        method,
+        query,
+        body,
+        headers,
+        base,
+        rawPath: url.pathname,
+        params,
+        projectId,
+        admin: adminToken,
+      }),
       base,
     );
   };
