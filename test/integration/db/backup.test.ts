@@ -94,7 +94,7 @@ describe('backup', () => {
 
   it('gives mariadb-dump the password in a 0600 defaults file, never in argv or env', async () => {
     const user = `mnbk_${Date.now().toString(36)}`;
-    const password = `pw-${Date.now()}"\\x`;
+    const password = `mnpw-${Date.now()}"\\x`;
     await test.server.query('test', `CREATE USER ${quoteId(user)}@'%' IDENTIFIED BY ?`, [password]);
     await test.server.query('test', `GRANT ALL ON ${quoteId(test.name)}.* TO ${quoteId(user)}@'%'`);
     const secrets = await mkdtemp(join(tmpdir(), 'multinic-secret-'));
@@ -117,7 +117,7 @@ describe('backup', () => {
       expect(seen).toMatch(/^ARG --defaults-extra-file=/);
       expect(seen).toContain('MODE 600');
       expect(seen).not.toContain(password);
-      expect(seen).not.toContain('pw-');
+      expect(seen).not.toContain('mnpw-');
     } finally {
       await db.close();
       await test.server.query('test', `DROP USER ${quoteId(user)}@'%'`);
