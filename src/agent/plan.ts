@@ -67,7 +67,7 @@ export interface PlanInput {
   /** Our files currently on the node (path → entry), as listed by `ownedFiles`. */
   readonly files: ReadonlyMap<string, FileEntry>;
   readonly network: NetworkOptions;
-  /** Allow renaming an UP NIC that has addresses/routes (spec PREFLIGHT_ALLOW_UP). @default false */
+  /** Allow renaming an UP NIC that has addresses/routes (env PREFLIGHT_ALLOW_UP). @default false */
   readonly preflightAllowUp?: boolean;
 }
 

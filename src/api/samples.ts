@@ -1,4 +1,4 @@
-// One valid example of each kind, in the shared fictitious environment of the spec's examples
+// One valid example of each kind, all in one fictitious environment
 // (namespace multinic-system, workers biz-worker-1/2, subnets multinic-data-a/b). Used by the
 // `samples` chart and by integration tests; the unit tests parse every one of them.
 
