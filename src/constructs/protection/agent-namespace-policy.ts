@@ -12,6 +12,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { HOST_PATHS } from '../agent/agent-job.js';
+import { cel, celList } from '../common/cel.js';
 import { boundedName } from '../common/names.js';
 import { checkDnsLabel, checkNonEmpty, fail } from '../common/validate.js';
 
@@ -35,9 +36,6 @@ export const AGENT_HOST_PATHS: readonly string[] = [
   '/etc/os-release',
   ...new Set(Object.values(HOST_PATHS).flat()),
 ].sort();
-
-const cel = (value: string): string => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-const celList = (values: readonly string[]): string => `[${values.map(cel).join(', ')}]`;
 
 /** Repository of an image reference: the part before `@digest` or the last `:tag`. */
 export function imageRepository(image: string): string {

@@ -7,6 +7,7 @@
 // the operator and break-glass groups may change or remove its protection labels.
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { cel, celList } from '../common/cel.js';
 import { MANAGED_BY_LABEL, PROTECTED_LABEL } from '../common/labels.js';
 import { boundedName } from '../common/names.js';
 import { checkDnsLabel, checkDnsSubdomain, checkNonEmpty, fail } from '../common/validate.js';
@@ -53,15 +54,6 @@ export interface ProtectionPolicyProps {
    * @default - none
    */
   readonly labels?: Readonly<Record<string, string>>;
-}
-
-/** A CEL string literal. */
-function cel(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
-function celList(values: readonly string[]): string {
-  return `[${values.map(cel).join(', ')}]`;
 }
 
 /** `labels[key]` of `object` (or `oldObject`), '' when absent or when the object does not exist. */
