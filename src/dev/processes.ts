@@ -62,6 +62,16 @@ function procStat(pid: number): { startTime: string; state: string } | undefined
   return { state, startTime };
 }
 
+/** True when a process with this pid exists (ours or another user's): the owner of a state dir. */
+export function ownerAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** True when `record`'s process is running (not a zombie, not a recycled pid). */
 export function isAlive(record: Pick<ComponentRecord, 'pid' | 'startTime'>): boolean {
   const stat = procStat(record.pid);

@@ -6,6 +6,7 @@ import type { FakeNode } from './nodes.js';
 import { stopRealNode, type RealNodeState } from './real-node.js';
 import {
   isAlive,
+  ownerAlive,
   probe,
   stopProcess,
   type ComponentRecord,
@@ -134,15 +135,6 @@ export async function reapOrphans(
     reaped.push(dir);
   }
   return reaped;
-}
-
-function ownerAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

@@ -17,7 +17,7 @@ import mysql from 'mysql2/promise';
 import { ControlPlaneError, tailFile } from '../errors.js';
 import { ensureMariaDb, DEFAULT_MARIADB_URL } from '../mariadb.js';
 import { freePorts } from '../ports.js';
-import { isAlive, spawnComponent, stopProcess, type ComponentRecord } from '../processes.js';
+import { isAlive, ownerAlive, spawnComponent, stopProcess, type ComponentRecord } from '../processes.js';
 import { AdminApi } from './admin-api.js';
 import {
   DATABASES,
@@ -135,15 +135,6 @@ class Steps {
   }
   total(): number {
     return (Date.now() - this.started) / 1000;
-  }
-}
-
-function ownerAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
