@@ -7,7 +7,7 @@ import { crdManifests } from '../../src/api/crds.js';
 import { MULTINIC_NODE_CONFIG, OPENSTACK_CONFIG } from '../../src/api/groups.js';
 import { OpenstackConfigController } from '../../src/controller/controller.js';
 import { createRepositories } from '../../src/db/repositories.js';
-import { createObject, getObject, listObjects, mergePatchObject } from '../../src/kube/apply.js';
+import { createObject, getObject, listObjects } from '../../src/kube/apply.js';
 import { KubeHttp } from '../../src/kube/http.js';
 import type { KubeObject } from '../../src/kube/types.js';
 import { TokenCache } from '../../src/openstack/identity/v3/token-cache.js';
@@ -15,6 +15,7 @@ import { registry } from '../../src/observability/metrics.js';
 import { adminClients, applyManifests, useNamespace, waitFor } from '../support/kube.js';
 import { useDatabase } from '../support/mariadb.js';
 import { openTarget, TARGETS, type OpenStackTarget } from '../support/openstack-target.js';
+import { releaseOpenstackConfigs } from '../support/openstack-configs.js';
 import { MAC, NET, PORT, SUBNET, VM } from './fixture.js';
 
 type NodeConfig = KubeObject & {
@@ -107,13 +108,7 @@ describe.each(TARGETS)('controller on %s OpenStack: VM names and a subnet name',
   afterAll(async () => {
     await controller?.stop();
     if (http !== undefined) {
-      for (const obj of await listObjects(http, OPENSTACK_CONFIG, { namespace: ns.name }).catch(() => [])) {
-        await mergePatchObject(
-          http,
-          { ...OPENSTACK_CONFIG, namespace: ns.name, name: obj.metadata.name ?? '' },
-          { metadata: { finalizers: null } },
-        ).catch(() => undefined);
-      }
+      await releaseOpenstackConfigs(http, ns.name);
     }
     for (const port of created) await target?.deletePort(port).catch(() => undefined);
     await target?.close();

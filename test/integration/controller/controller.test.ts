@@ -25,6 +25,7 @@ import {
 } from '../../../src/kube/apply.js';
 import { KubeHttp } from '../../../src/kube/http.js';
 import { clientsAsSystemRole } from '../../support/role-identity.js';
+import { releaseOpenstackConfigs } from '../../support/openstack-configs.js';
 import type { KubeObject } from '../../../src/kube/types.js';
 import { generateFixture, sequentialId } from '../../../src/openstack/simulator/fixture.js';
 import { adminClients, applyManifests, useNamespace, waitFor } from '../../support/kube.js';
@@ -188,15 +189,7 @@ afterAll(async () => {
   await controller?.stop();
   // Leave nothing that blocks the namespace deletion.
   if (http !== undefined) {
-    for (const obj of await listObjects(http, OPENSTACK_CONFIG, { namespace: ns.name }).catch(() => [])) {
-      await mergePatchObject(
-        http,
-        { ...OPENSTACK_CONFIG, namespace: ns.name, name: obj.metadata.name ?? '' },
-        {
-          metadata: { finalizers: null },
-        },
-      ).catch(() => undefined);
-    }
+    await releaseOpenstackConfigs(http, ns.name);
   }
   await inventory?.close();
   await db?.close();

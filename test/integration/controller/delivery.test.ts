@@ -12,9 +12,10 @@ import { MULTINIC_NODE_CONFIG, MULTINIC_OPERATOR, OPENSTACK_CONFIG } from '../..
 import { OpenstackConfigController } from '../../../src/controller/controller.js';
 import { downPortHash } from '../../../src/controller/plan.js';
 import { createRepositories } from '../../../src/db/repositories.js';
-import { createObject, getObject, listObjects, mergePatchObject } from '../../../src/kube/apply.js';
+import { createObject, getObject, mergePatchObject } from '../../../src/kube/apply.js';
 import { KubeHttp } from '../../../src/kube/http.js';
 import { clientsAsSystemRole } from '../../support/role-identity.js';
+import { releaseOpenstackConfigs } from '../../support/openstack-configs.js';
 import type { KubeObject } from '../../../src/kube/types.js';
 import { generateFixture, sequentialId } from '../../../src/openstack/simulator/fixture.js';
 import { adminClients, applyManifests, testEnv, useNamespace, waitFor } from '../../support/kube.js';
@@ -180,15 +181,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await controller?.stop();
   if (http !== undefined) {
-    for (const obj of await listObjects(http, OPENSTACK_CONFIG, { namespace: ns.name }).catch(() => [])) {
-      await mergePatchObject(
-        http,
-        { ...OPENSTACK_CONFIG, namespace: ns.name, name: obj.metadata.name ?? '' },
-        {
-          metadata: { finalizers: null },
-        },
-      ).catch(() => undefined);
-    }
+    await releaseOpenstackConfigs(http, ns.name);
   }
   await new Promise<void>((resolve) => (viola ? viola.close(() => resolve()) : resolve()));
   await sim?.stop();

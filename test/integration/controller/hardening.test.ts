@@ -12,7 +12,7 @@ import { stringify } from 'yaml';
 import { crdManifests } from '../../../src/api/crds.js';
 import { OPENSTACK_CONFIG } from '../../../src/api/groups.js';
 import { OpenstackConfigController } from '../../../src/controller/controller.js';
-import { createObject, getObject, listObjects, mergePatchObject } from '../../../src/kube/apply.js';
+import { createObject, getObject, listObjects } from '../../../src/kube/apply.js';
 import { KubeHttp } from '../../../src/kube/http.js';
 import type { KubeObject } from '../../../src/kube/types.js';
 import { generateFixture, sequentialId } from '../../../src/openstack/simulator/fixture.js';
@@ -20,6 +20,7 @@ import { adminClients, applyManifests, useNamespace, waitFor } from '../../suppo
 import { startOpenStackSim } from '../../support/openstack-sim.js';
 import type { OpenStackSim } from '../../support/openstack-sim.js';
 import { clientsAsSystemRole } from '../../support/role-identity.js';
+import { releaseOpenstackConfigs } from '../../support/openstack-configs.js';
 
 const ns = useNamespace('ctl-hardening');
 const scratch = mkdtempSync(join(tmpdir(), 'multinic-ctl-hardening-'));
@@ -124,13 +125,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await controller?.stop();
   if (http !== undefined) {
-    for (const obj of await listObjects(http, OPENSTACK_CONFIG, { namespace: ns.name }).catch(() => [])) {
-      await mergePatchObject(
-        http,
-        { ...OPENSTACK_CONFIG, namespace: ns.name, name: obj.metadata.name ?? '' },
-        { metadata: { finalizers: null } },
-      ).catch(() => undefined);
-    }
+    await releaseOpenstackConfigs(http, ns.name);
   }
   await sim?.stop();
   await new Promise<void>((resolve) => (evil ? evil.close(() => resolve()) : resolve()));

@@ -5,9 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crdManifests } from '../../../src/api/crds.js';
 import { MULTINIC_NODE_CONFIG, OPENSTACK_CONFIG } from '../../../src/api/groups.js';
 import { OpenstackConfigController } from '../../../src/controller/controller.js';
-import { createObject, getObject, listObjects, mergePatchObject } from '../../../src/kube/apply.js';
+import { createObject, getObject } from '../../../src/kube/apply.js';
 import { KubeHttp } from '../../../src/kube/http.js';
 import { clientsAsSystemRole } from '../../support/role-identity.js';
+import { releaseOpenstackConfigs } from '../../support/openstack-configs.js';
 import type { KubeObject } from '../../../src/kube/types.js';
 import { generateFixture, sequentialId } from '../../../src/openstack/simulator/fixture.js';
 import { adminClients, applyManifests, useNamespace, waitFor } from '../../support/kube.js';
@@ -64,15 +65,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await controller?.stop();
-  for (const obj of await listObjects(http, OPENSTACK_CONFIG, { namespace: ns.name }).catch(() => [])) {
-    await mergePatchObject(
-      http,
-      { ...OPENSTACK_CONFIG, namespace: ns.name, name: obj.metadata.name ?? '' },
-      {
-        metadata: { finalizers: null },
-      },
-    ).catch(() => undefined);
-  }
+  await releaseOpenstackConfigs(http, ns.name);
   await sim?.stop();
 });
 
