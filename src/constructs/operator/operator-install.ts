@@ -23,7 +23,6 @@ import {
 } from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { Construct } from 'constructs';
 import { appLabels, podSecurityLabels, selectorLabels } from '../common/labels.js';
-import { manifestsOf, type KubeManifest } from '../common/manifests.js';
 import { boundRole, metadata, serviceAccount } from '../common/rbac.js';
 import {
   NODE_UID,

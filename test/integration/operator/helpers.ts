@@ -85,10 +85,6 @@ export async function operatorKubeConfig(
   return clients.kc;
 }
 
-function isConflict(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: number }).code === 409;
-}
-
 export function adminHttp(): KubeHttp {
   return new KubeHttp(adminClients().kc);
 }
