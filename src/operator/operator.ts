@@ -1,14 +1,13 @@
 // The `multinic operator` process: informers on MultiNicOperator and on every managed kind (by
-// the managed-by label, in the watched and agent namespaces only: see operator-access.ts), a work queue that the Lease leader drains through the reconciler, the
-// protection webhook (served by every replica), TLS rotation, denial accounting, and the
-// health/metrics server.
+// the managed-by label, in the watched and agent namespaces only: see operator-access.ts), a work
+// queue that the Lease leader drains through the reconciler, the protection webhook (served by
+// every replica), TLS rotation, denial accounting, and the health/metrics server.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 
 import { MULTINIC_OPERATOR } from '../api/groups.js';
-import { BACKUP_JOB_KIND, operatorAccess } from '../constructs/operator/operator-access.js';
+import { ALL_NAMESPACES, BACKUP_JOB_KIND, operatorAccess } from '../constructs/operator/operator-access.js';
 import type { AccessScope } from '../constructs/operator/operator-access.js';
-
 import { DEFAULT_AGENT_NAMESPACE } from '../constructs/common/workload.js';
 import type { MultiNicOperator } from '../api/multinic-operator.js';
 import { systemClock } from '../kube/clock.js';
@@ -39,9 +38,6 @@ import { createWebhookServer, WEBHOOK_PATH } from './webhook-server.js';
 import type { WebhookServer } from './webhook-server.js';
 import { ensureWebhookTls, patchWebhookConfigurations, withWebhookClientConfig } from './webhook-tls.js';
 
-/** `watchNamespace` value for every namespace. */
-export const ALL_NAMESPACES = '*';
-
 export interface OperatorOptions {
   http: KubeHttp;
   /**
@@ -61,7 +57,7 @@ export interface OperatorOptions {
   namespace?: string;
   /**
    * Namespace whose MultiNicOperators are reconciled (and where their systems are rendered);
-   * `'*'` = every namespace, which needs the install's `watchAllNamespaces` RBAC.
+   * `'*'` = every namespace, which needs the install rendered with `watchNamespace: '*'`.
    * @default - `namespace` (the operator's own)
    */
   watchNamespace?: string;

@@ -63,6 +63,9 @@ export const SYSTEM_KINDS: readonly ManagedKind[] = [
 /** The backup CronJob's runs: read for `databaseStatus.lastBackup`. */
 export const BACKUP_JOB_KIND: ManagedKind = kind('batch/v1', 'Job', 'jobs');
 
+/** `watchNamespace` value for MultiNicOperators in every namespace. */
+export const ALL_NAMESPACES = '*';
+
 /** Where a kind is watched: the MultiNicOperators' namespace, the agent namespace, cluster-wide. */
 export type AccessScope = 'watched' | 'agent' | 'cluster';
 

@@ -45,7 +45,12 @@ import {
 import { AgentNamespacePolicy, imageRepository } from '../protection/agent-namespace-policy.js';
 import { ProtectionWebhook } from '../protection/protection-webhook.js';
 import { OPERATOR_SERVICE_ACCOUNT } from '../system/multinic-system.js';
-import { operatorAccess, WEBHOOK_CONFIGURATION_NAME, webhookConfigurationRules } from './operator-access.js';
+import {
+  ALL_NAMESPACES,
+  operatorAccess,
+  WEBHOOK_CONFIGURATION_NAME,
+  webhookConfigurationRules,
+} from './operator-access.js';
 
 export { WEBHOOK_CONFIGURATION_NAME } from './operator-access.js';
 
@@ -159,9 +164,9 @@ export class MultiNicOperatorInstall extends Construct {
     }
 
     serviceAccount(this, 'service-account', { ...meta, name: OPERATOR_SERVICE_ACCOUNT });
-    const watchAll = props.watchNamespace === '*';
+    const watchAll = props.watchNamespace === ALL_NAMESPACES;
     this.watchNamespace = watchAll
-      ? '*'
+      ? ALL_NAMESPACES
       : checkDnsLabel(who, 'watchNamespace', props.watchNamespace ?? this.namespace);
     const access = operatorAccess();
     const webhook = props.webhook ?? true;
